@@ -1,9 +1,15 @@
 package audit
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrClosed is returned by a Store used after Close.
@@ -12,10 +18,97 @@ var ErrClosed = errors.New("audit: store is closed")
 // ErrNotFound is returned when an execution has no entries.
 var ErrNotFound = errors.New("audit: not found")
 
+// ErrInvalidEntry is returned by Append (wrapped, with the reason) when an
+// entry breaks the rules of Entry.Validate. The whole batch is rejected.
+var ErrInvalidEntry = errors.New("audit: invalid entry")
+
+// ErrInvalidFilter is returned by Query and Executions (wrapped, with the
+// reason) when a Filter or Page breaks the rules of its Validate method.
+var ErrInvalidFilter = errors.New("audit: invalid filter")
+
+// Size limits of an entry, checked by Entry.Validate.
+const (
+	// MaxIDSize bounds EventID, SourceType, Type, ExecutionID and NodeID, in bytes.
+	MaxIDSize = 256
+	// MaxTextSize bounds Message and Error, in bytes.
+	MaxTextSize = 1 << 20
+	// MaxDetailsSize bounds Details, in bytes.
+	MaxDetailsSize = 4 << 20
+)
+
+// Validate reports, wrapped in ErrInvalidEntry, why a store must reject e:
+// an empty EventID or Type, a zero Timestamp, a Severity that does not rank
+// (Rank -1), Details that are not empty and not a JSON object, a DurationMS
+// that is NaN or infinite, a text field that is not valid UTF-8 or contains
+// a NUL byte, or a field over its size limit (MaxIDSize, MaxTextSize,
+// MaxDetailsSize). Seq is ignored: the store assigns it. Empty Details mean
+// the empty object.
+func (e Entry) Validate() error {
+	if e.EventID == "" {
+		return fmt.Errorf("%w: empty event_id", ErrInvalidEntry)
+	}
+	if e.Type == "" {
+		return fmt.Errorf("%w: event %s: empty event_type", ErrInvalidEntry, e.EventID)
+	}
+	if e.Timestamp.IsZero() {
+		return fmt.Errorf("%w: event %s: zero timestamp", ErrInvalidEntry, e.EventID)
+	}
+	if e.Severity.Rank() < 0 {
+		return fmt.Errorf("%w: event %s: unknown severity %q", ErrInvalidEntry, e.EventID, e.Severity)
+	}
+	if e.DurationMS != nil && (math.IsNaN(*e.DurationMS) || math.IsInf(*e.DurationMS, 0)) {
+		return fmt.Errorf("%w: event %s: duration_ms is not finite", ErrInvalidEntry, e.EventID)
+	}
+	for _, f := range [...]struct {
+		name, v string
+		max     int
+	}{
+		{"event_id", e.EventID, MaxIDSize},
+		{"source_type", e.SourceType, MaxIDSize},
+		{"event_type", string(e.Type), MaxIDSize},
+		{"execution_id", e.ExecutionID, MaxIDSize},
+		{"node_id", e.NodeID, MaxIDSize},
+		{"message", e.Message, MaxTextSize},
+		{"error", e.Error, MaxTextSize},
+	} {
+		if len(f.v) > f.max {
+			return fmt.Errorf("%w: event %s: %s longer than %d bytes", ErrInvalidEntry, e.EventID, f.name, f.max)
+		}
+		if !utf8.ValidString(f.v) || strings.IndexByte(f.v, 0) >= 0 {
+			return fmt.Errorf("%w: event %s: %s is not valid UTF-8 text", ErrInvalidEntry, e.EventID, f.name)
+		}
+	}
+	if len(e.Details) > MaxDetailsSize {
+		return fmt.Errorf("%w: event %s: details longer than %d bytes", ErrInvalidEntry, e.EventID, MaxDetailsSize)
+	}
+	if len(e.Details) > 0 {
+		d := bytes.TrimLeft(e.Details, " \t\r\n")
+		if len(d) == 0 || d[0] != '{' || !json.Valid(d) || !utf8.Valid(d) {
+			return fmt.Errorf("%w: event %s: details are not a JSON object", ErrInvalidEntry, e.EventID)
+		}
+	}
+	return nil
+}
+
 // Store keeps audit entries durably. It is append-only: every entry gets a
 // store-assigned Seq, is never updated, and is idempotent on EventID.
 // Implementations are safe for concurrent use; storetest.Run checks the
 // contract.
+//
+// The contract in detail:
+//   - Append rejects the whole batch, wrapping ErrInvalidEntry, when any entry
+//     fails Entry.Validate; a failed Append records nothing and leaves every
+//     Seq 0. An empty batch is a no-op.
+//   - Seq is strictly increasing in commit order and never reused (gaps are
+//     allowed). A reader paging with Filter.After never misses an entry
+//     committed after its previous page.
+//   - Entries read back equal what was appended: Timestamp to the nanosecond
+//     (time.Equal; returned in UTC), Details as an equal JSON value (empty
+//     Details read back as {}), every other field exactly.
+//   - Execution ids order byte-wise (like Go's string comparison). Entries
+//     with an empty ExecutionID belong to no execution.
+//   - Every method returns an error wrapping the context's error when ctx is
+//     done before it completes.
 type Store interface {
 	// Append records entries as one atomic batch. It assigns Seq to every
 	// entry it records (in slice order) and leaves Seq 0 on duplicates: entries
@@ -29,7 +122,8 @@ type Store interface {
 	Executions(ctx context.Context, p Page) ([]Summary, error)
 	// Count returns the number of entries recorded.
 	Count(ctx context.Context) (int64, error)
-	// Close releases the store. Later calls return ErrClosed.
+	// Close releases the store; calling it again returns nil. After Close
+	// the other methods return errors wrapping ErrClosed.
 	Close() error
 }
 
@@ -63,9 +157,50 @@ type Filter struct {
 	Limit int
 }
 
+// Validate reports, wrapped in ErrInvalidFilter, why a store must reject f:
+// a MinSeverity that is set but does not rank, a negative After or Limit.
+func (f Filter) Validate() error {
+	if f.MinSeverity != "" && f.MinSeverity.Rank() < 0 {
+		return fmt.Errorf("%w: unknown severity %q", ErrInvalidFilter, f.MinSeverity)
+	}
+	if f.After < 0 {
+		return fmt.Errorf("%w: negative after %d", ErrInvalidFilter, f.After)
+	}
+	if f.Limit < 0 {
+		return fmt.Errorf("%w: negative limit %d", ErrInvalidFilter, f.Limit)
+	}
+	return nil
+}
+
+// EffectiveLimit is the number of entries f asks for: Limit, DefaultLimit
+// when 0, at most MaxLimit.
+func (f Filter) EffectiveLimit() int { return effectiveLimit(f.Limit) }
+
 // Page selects a page of executions: those with an id greater than After, at
-// most Limit of them (0 means DefaultLimit).
+// most Limit of them (0 means DefaultLimit, values above MaxLimit mean MaxLimit).
 type Page struct {
 	After string
 	Limit int
+}
+
+// Validate reports, wrapped in ErrInvalidFilter, a negative Limit.
+func (p Page) Validate() error {
+	if p.Limit < 0 {
+		return fmt.Errorf("%w: negative limit %d", ErrInvalidFilter, p.Limit)
+	}
+	return nil
+}
+
+// EffectiveLimit is the number of executions p asks for: Limit, DefaultLimit
+// when 0, at most MaxLimit.
+func (p Page) EffectiveLimit() int { return effectiveLimit(p.Limit) }
+
+func effectiveLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
 }
