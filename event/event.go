@@ -11,6 +11,8 @@
 // for LangGraphAudit ("node_completed").
 package event
 
+//go:generate go run ./internal/gen
+
 import (
 	"time"
 

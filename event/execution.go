@@ -1,43 +1,73 @@
 package event
 
-// ExecutionStarted is published when a workflow execution begins.
+// ExecutionStarted is the reference's ExecutionStartedEvent.
+//
+//wtb:event class=ExecutionStartedEvent wire=ExecutionStartedEvent
 type ExecutionStarted struct {
 	Base
-	ExecutionID  string         `json:"execution_id"`
-	WorkflowID   string         `json:"workflow_id"`
-	WorkflowName string         `json:"workflow_name"`
-	InitialState map[string]any `json:"initial_state"`
-	Breakpoints  []any          `json:"breakpoints"`
+	ExecutionID  string `json:"execution_id"`
+	WorkflowID   string `json:"workflow_id"`
+	WorkflowName string `json:"workflow_name"`
+	InitialState Map    `json:"initial_state"`
+	Breakpoints  List   `json:"breakpoints"`
 }
 
-var typeExecutionStarted = register(&Type{
-	Name: "ExecutionStarted", Class: "ExecutionStartedEvent", Category: CategoryExecution,
-	WireNames: []string{"ExecutionStartedEvent"},
-	new:       func() Event { return new(ExecutionStarted) },
-})
-
-// Type returns the descriptor of ExecutionStarted.
-func (*ExecutionStarted) Type() *Type { return typeExecutionStarted }
-
-// WireName returns "ExecutionStartedEvent".
-func (*ExecutionStarted) WireName() string { return "ExecutionStartedEvent" }
-
-// MarshalJSON writes the event in the wire format.
-func (e *ExecutionStarted) MarshalJSON() ([]byte, error) {
-	type fields ExecutionStarted
-	return marshalWire(struct {
-		EventType string `json:"event_type"`
-		*fields
-		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+// ExecutionPaused is the reference's ExecutionPausedEvent.
+//
+//wtb:event class=ExecutionPausedEvent wire=ExecutionPausedEvent
+type ExecutionPaused struct {
+	Base
+	ExecutionID   string  `json:"execution_id"`
+	PausedAtNode  string  `json:"paused_at_node"`
+	Reason        string  `json:"reason"` // documented values: "breakpoint", "manual", "error"
+	CheckpointID  *int64  `json:"checkpoint_id"`
+	ElapsedTimeMS float64 `json:"elapsed_time_ms"`
 }
 
-// UnmarshalJSON reads the event from the wire format.
-func (e *ExecutionStarted) UnmarshalJSON(b []byte) error {
-	type fields ExecutionStarted
-	return unmarshalWire(b, &struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp *wireTime `json:"timestamp"`
-	}{nil, (*fields)(e), (*wireTime)(&e.Timestamp)})
+// ExecutionResumed is the reference's ExecutionResumedEvent.
+//
+//wtb:event class=ExecutionResumedEvent wire=ExecutionResumedEvent
+type ExecutionResumed struct {
+	Base
+	ExecutionID    string         `json:"execution_id"`
+	ResumeFromNode string         `json:"resume_from_node"`
+	ModifiedState  map[string]any `json:"modified_state"`
+}
+
+// ExecutionCompleted is the reference's ExecutionCompletedEvent.
+//
+//wtb:event class=ExecutionCompletedEvent wire=ExecutionCompletedEvent
+type ExecutionCompleted struct {
+	Base
+	ExecutionID        string  `json:"execution_id"`
+	WorkflowID         string  `json:"workflow_id"`
+	FinalState         Map     `json:"final_state"`
+	DurationMS         float64 `json:"duration_ms"`
+	NodesExecuted      int64   `json:"nodes_executed"`
+	CheckpointsCreated int64   `json:"checkpoints_created"`
+}
+
+// ExecutionFailed is the reference's ExecutionFailedEvent.
+//
+//wtb:event class=ExecutionFailedEvent wire=ExecutionFailedEvent
+type ExecutionFailed struct {
+	Base
+	ExecutionID  string  `json:"execution_id"`
+	WorkflowID   string  `json:"workflow_id"`
+	FailedAtNode string  `json:"failed_at_node"`
+	ErrorMessage string  `json:"error_message"`
+	ErrorType    string  `json:"error_type"`
+	CheckpointID *int64  `json:"checkpoint_id"`
+	DurationMS   float64 `json:"duration_ms"`
+}
+
+// ExecutionCancelled is the reference's ExecutionCancelledEvent.
+//
+//wtb:event class=ExecutionCancelledEvent wire=ExecutionCancelledEvent
+type ExecutionCancelled struct {
+	Base
+	ExecutionID     string  `json:"execution_id"`
+	CancelledAtNode *string `json:"cancelled_at_node"`
+	Reason          string  `json:"reason"`
+	DurationMS      float64 `json:"duration_ms"`
 }

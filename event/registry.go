@@ -19,7 +19,10 @@ type Type struct {
 	new func() Event
 }
 
-// New returns a new zero event of this type (no id, no timestamp).
+// New returns a new event of this type with the reference's defaults where
+// they differ from Go's zero value (NodeFailed.Recoverable is true,
+// environment Source is "api", ...), and no id or timestamp: see the
+// generic New or Stamp for those.
 func (t *Type) New() Event { return t.new() }
 
 // NumTypes is the number of event types in the catalog.
@@ -31,9 +34,9 @@ var types []*Type
 // byWire maps every wire name and alias to its type.
 var byWire = map[string]*Type{}
 
-// register adds a type to the catalog. It is called from package-level
-// variable initialisers, so Index follows declaration order within a file and
-// file order (alphabetical) across files; use Types for the stable listing.
+// register adds a type to the catalog. It is called from the package-level
+// variable initialisers of events_gen.go, which the generator writes in
+// catalog order (category, then the reference's declaration order).
 func register(t *Type) *Type {
 	t.Index = len(types)
 	types = append(types, t)
@@ -57,4 +60,26 @@ func Types() []*Type {
 func Lookup(wireName string) (*Type, bool) {
 	t, ok := byWire[wireName]
 	return t, ok
+}
+
+// TypesIn lists the event types of one category, in catalog order.
+func TypesIn(c Category) []*Type {
+	var out []*Type
+	for _, t := range types {
+		if t.Category == c {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// New returns a new event of type T with the reference's defaults, a fresh
+// UUIDv7 id and the current UTC time:
+//
+//	ev := event.New[event.NodeFailed]() // ev.Recoverable == true
+func New[T any, P interface {
+	*T
+	Event
+}]() P {
+	return Stamp(P(nil).Type().New()).(P)
 }
