@@ -1,0 +1,257 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// object builds a JSON object with keys in insertion order by appending to a
+// byte slice. Keys are written as given: callers pass plain ASCII literals.
+type object struct {
+	b []byte
+	n int
+}
+
+func newObject(capacity int) object {
+	b := make([]byte, 1, capacity)
+	b[0] = '{'
+	return object{b: b}
+}
+
+func (o *object) key(k string) {
+	if o.n > 0 {
+		o.b = append(o.b, ',')
+	}
+	o.n++
+	o.b = append(o.b, '"')
+	o.b = append(o.b, k...)
+	o.b = append(o.b, '"', ':')
+}
+
+func (o *object) str(k, v string) {
+	o.key(k)
+	o.b = appendJSONString(o.b, v)
+}
+
+// strOrNull writes null for an empty string.
+func (o *object) strOrNull(k, v string) {
+	if v == "" {
+		o.null(k)
+		return
+	}
+	o.str(k, v)
+}
+
+func (o *object) strPtr(k string, v *string) {
+	if v == nil {
+		o.null(k)
+		return
+	}
+	o.str(k, *v)
+}
+
+func (o *object) int(k string, v int64) {
+	o.key(k)
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
+
+func (o *object) intPtr(k string, v *int64) {
+	if v == nil {
+		o.null(k)
+		return
+	}
+	o.int(k, *v)
+}
+
+func (o *object) float(k string, v float64) {
+	o.key(k)
+	o.b = appendJSONFloat(o.b, v)
+}
+
+func (o *object) floatPtr(k string, v *float64) {
+	if v == nil {
+		o.null(k)
+		return
+	}
+	o.float(k, *v)
+}
+
+func (o *object) bool(k string, v bool) {
+	o.key(k)
+	o.b = strconv.AppendBool(o.b, v)
+}
+
+func (o *object) null(k string) {
+	o.key(k)
+	o.b = append(o.b, "null"...)
+}
+
+func (o *object) time(k string, t time.Time) {
+	o.key(k)
+	o.b = appendJSONTime(o.b, t)
+}
+
+func (o *object) timePtr(k string, t *time.Time) {
+	if t == nil {
+		o.null(k)
+		return
+	}
+	o.time(k, *t)
+}
+
+// strs writes a list of strings; at most max of them when max >= 0.
+func (o *object) strs(k string, v []string, max int) {
+	o.key(k)
+	if v == nil {
+		v = []string{}
+	}
+	if max >= 0 && len(v) > max {
+		v = v[:max]
+	}
+	o.b = append(o.b, '[')
+	for i, s := range v {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, s)
+	}
+	o.b = append(o.b, ']')
+}
+
+// keys writes the keys of a JSON object given as raw bytes, in their order.
+func (o *object) rawKeys(k string, raw json.RawMessage) {
+	o.key(k)
+	o.b = append(o.b, '[')
+	n := 0
+	d := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := d.Token()
+	if err == nil && tok == json.Delim('{') {
+		for d.More() {
+			t, err := d.Token()
+			if err != nil {
+				break
+			}
+			key, _ := t.(string)
+			if n > 0 {
+				o.b = append(o.b, ',')
+			}
+			n++
+			o.b = appendJSONString(o.b, key)
+			var skip json.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				break
+			}
+		}
+	}
+	o.b = append(o.b, ']')
+}
+
+// any writes v with encoding/json; a value it cannot encode is written as null.
+func (o *object) any(k string, v any) {
+	o.key(k)
+	if r, ok := v.(json.RawMessage); ok {
+		if len(r) == 0 {
+			o.b = append(o.b, "null"...)
+		} else {
+			o.b = append(o.b, r...)
+		}
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		o.b = append(o.b, "null"...)
+		return
+	}
+	o.b = append(o.b, b...)
+}
+
+func (o *object) done() json.RawMessage {
+	o.b = append(o.b, '}')
+	return o.b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// like encoding/json; HTML characters are not escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONFloat appends f the way encoding/json writes a float64; NaN and
+// infinities, which JSON cannot hold, are written as null.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONTime appends t as a JSON string in RFC 3339 UTC.
+func appendJSONTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}

@@ -1,0 +1,213 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// MemoryStore is a Store that keeps entries in memory, for tests, demos and
+// short-lived processes. It has exactly the contract of Store: Seq starts at
+// 1 and has no gaps. Its memory grows with the entries recorded.
+type MemoryStore struct {
+	mu      sync.RWMutex
+	closed  bool
+	entries []Entry          // in Seq order; entries[i].Seq == i+1
+	ids     map[string]int64 // event id -> seq
+	execs   map[string]*memExecution
+	order   []string // execution ids, sorted
+}
+
+type memExecution struct {
+	positions []int // indexes into entries, ascending
+	summary   SummaryBuilder
+}
+
+var emptyObject = []byte("{}")
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{ids: make(map[string]int64), execs: make(map[string]*memExecution)}
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+func (s *MemoryStore) check(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("audit: memory store %s: %w", op, err)
+	}
+	if s.closed {
+		return fmt.Errorf("audit: memory store %s: %w", op, ErrClosed)
+	}
+	return nil
+}
+
+// Append records entries as one atomic batch; see Store.
+func (s *MemoryStore) Append(ctx context.Context, entries []Entry) (AppendResult, error) {
+	for i := range entries {
+		entries[i].Seq = 0
+	}
+	for i := range entries {
+		if err := entries[i].Validate(); err != nil {
+			return AppendResult{}, fmt.Errorf("audit: memory store append: entry %d: %w", i, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx, "append"); err != nil {
+		return AppendResult{}, err
+	}
+	var res AppendResult
+	for i := range entries {
+		e := &entries[i]
+		if _, dup := s.ids[e.EventID]; dup {
+			res.Duplicates = append(res.Duplicates, e.EventID)
+			continue
+		}
+		seq := int64(len(s.entries) + 1)
+		e.Seq = seq
+		s.ids[e.EventID] = seq
+		c := *e
+		c.Timestamp = c.Timestamp.UTC()
+		if d := bytes.TrimSpace(c.Details); len(d) == 0 {
+			c.Details = emptyObject
+		} else {
+			c.Details = bytes.Clone(d)
+		}
+		s.entries = append(s.entries, c)
+		res.Appended++
+		if c.ExecutionID == "" {
+			continue
+		}
+		x := s.execs[c.ExecutionID]
+		if x == nil {
+			x = &memExecution{}
+			s.execs[c.ExecutionID] = x
+			at, _ := slices.BinarySearch(s.order, c.ExecutionID)
+			s.order = slices.Insert(s.order, at, c.ExecutionID)
+		}
+		x.positions = append(x.positions, len(s.entries)-1)
+		x.summary.Add(&s.entries[len(s.entries)-1])
+	}
+	return res, nil
+}
+
+// Query returns the entries matching f in Seq order; see Store.
+func (s *MemoryStore) Query(ctx context.Context, f Filter) ([]Entry, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("audit: memory store query: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx, "query"); err != nil {
+		return nil, err
+	}
+	limit := f.EffectiveLimit()
+	out := []Entry{}
+	keep := func(e *Entry) bool {
+		if f.NodeID != "" && e.NodeID != f.NodeID {
+			return false
+		}
+		if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
+			return false
+		}
+		if f.MinSeverity != "" && e.Severity.Rank() < f.MinSeverity.Rank() {
+			return false
+		}
+		if !f.Since.IsZero() && e.Timestamp.Before(f.Since) {
+			return false
+		}
+		if !f.Until.IsZero() && !e.Timestamp.Before(f.Until) {
+			return false
+		}
+		return true
+	}
+	emit := func(e *Entry) bool {
+		if keep(e) {
+			c := *e
+			c.Details = bytes.Clone(e.Details)
+			out = append(out, c)
+		}
+		return len(out) < limit
+	}
+	if f.ExecutionID != "" {
+		x := s.execs[f.ExecutionID]
+		if x == nil {
+			return out, nil
+		}
+		// Seq is position+1, so Seq > After means position >= After.
+		from := sort.SearchInts(x.positions, int(min(f.After, int64(len(s.entries)))))
+		for _, p := range x.positions[from:] {
+			if !emit(&s.entries[p]) {
+				break
+			}
+		}
+		return out, nil
+	}
+	for p := int(min(f.After, int64(len(s.entries)))); p < len(s.entries); p++ {
+		if !emit(&s.entries[p]) {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Summary summarises one execution; see Store and Summary.
+func (s *MemoryStore) Summary(ctx context.Context, executionID string) (Summary, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx, "summary"); err != nil {
+		return Summary{}, err
+	}
+	x := s.execs[executionID]
+	if x == nil {
+		return Summary{}, fmt.Errorf("audit: memory store summary of execution %q: %w", executionID, ErrNotFound)
+	}
+	return x.summary.Summary(executionID), nil
+}
+
+// Executions lists executions with their summaries, ordered by id; see Store.
+func (s *MemoryStore) Executions(ctx context.Context, p Page) ([]Summary, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("audit: memory store executions: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx, "executions"); err != nil {
+		return nil, err
+	}
+	from := sort.Search(len(s.order), func(i int) bool { return strings.Compare(s.order[i], p.After) > 0 })
+	ids := s.order[from:]
+	if n := p.EffectiveLimit(); len(ids) > n {
+		ids = ids[:n]
+	}
+	out := make([]Summary, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, s.execs[id].summary.Summary(id))
+	}
+	return out, nil
+}
+
+// Count returns the number of entries recorded.
+func (s *MemoryStore) Count(ctx context.Context) (int64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx, "count"); err != nil {
+		return 0, err
+	}
+	return int64(len(s.entries)), nil
+}
+
+// Close releases the store; later calls of the other methods return errors
+// wrapping ErrClosed. Calling Close again returns nil.
+func (s *MemoryStore) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.entries, s.ids, s.execs, s.order = nil, nil, nil, nil
+	s.mu.Unlock()
+	return nil
+}

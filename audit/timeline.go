@@ -1,0 +1,110 @@
+package audit
+
+import (
+	"strconv"
+	"strings"
+)
+
+// TimelineLimit is the number of entries the text timeline shows unless
+// FormatOptions.All is set: the last TimelineLimit.
+const TimelineLimit = 30
+
+// FormatOptions chooses what the text timeline shows.
+type FormatOptions struct {
+	// All shows every entry instead of the last TimelineLimit.
+	All bool
+	// Debug shows debug entries, which are hidden otherwise.
+	Debug bool
+}
+
+const (
+	rule60   = "============================================================"
+	dashes60 = "------------------------------------------------------------"
+)
+
+// FormatTimeline renders the reference's text display of an execution from
+// its summary and its entries (all of them, oldest first): a header, the
+// summary block (execution, workflow, duration, nodes, checkpoints, errors),
+// then the timeline. Debug entries are hidden unless opts.Debug; of the rest
+// only the last TimelineLimit are shown unless opts.All, after a line
+// "(Showing last 30 of N entries)". Without entries the text is "No audit
+// entries recorded.". The text has no trailing newline.
+func FormatTimeline(s Summary, entries []Entry, opts FormatOptions) string {
+	if len(entries) == 0 {
+		return "No audit entries recorded."
+	}
+	var b strings.Builder
+	b.Grow(600 + 100*min(len(entries), TimelineLimit))
+	line := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+		b.WriteByte('\n')
+	}
+	line(rule60)
+	line("                   WTB AUDIT TRAIL")
+	line(rule60)
+	line()
+	line("Execution: ", orNA(s.ExecutionID))
+	line("Workflow:  ", orNA(s.WorkflowID))
+	if s.DurationMS != nil && *s.DurationMS != 0 {
+		line("Duration:  ", strconv.FormatFloat(*s.DurationMS, 'f', 0, 64), "ms")
+	}
+	line()
+	b.WriteString("Nodes: [+] ")
+	b.WriteString(strconv.Itoa(s.NodesExecuted))
+	b.WriteString(" completed")
+	if s.NodesFailed > 0 {
+		b.WriteString(" | [X] ")
+		b.WriteString(strconv.Itoa(s.NodesFailed))
+		b.WriteString(" failed")
+	}
+	line()
+	b.WriteString("Checkpoints: ")
+	b.WriteString(strconv.Itoa(s.CheckpointsCreated))
+	if s.Rollbacks > 0 {
+		b.WriteString(" | ")
+		b.WriteString(strconv.Itoa(s.Rollbacks))
+		b.WriteString(" rollbacks")
+	}
+	line()
+	if s.Errors > 0 {
+		line("[!] Errors: ", strconv.Itoa(s.Errors))
+	}
+	line()
+	line(dashes60)
+	line("                      TIMELINE")
+	line(dashes60)
+	line()
+
+	shown := entries
+	if !opts.Debug {
+		shown = make([]Entry, 0, len(entries))
+		for i := range entries {
+			if entries[i].Severity != SeverityDebug {
+				shown = append(shown, entries[i])
+			}
+		}
+	}
+	if !opts.All && len(shown) > TimelineLimit {
+		line("(Showing last ", strconv.Itoa(TimelineLimit), " of ", strconv.Itoa(len(shown)), " entries)")
+		line()
+		shown = shown[len(shown)-TimelineLimit:]
+	}
+	var buf []byte
+	for i := range shown {
+		buf = shown[i].appendFormat(buf[:0])
+		b.Write(buf)
+		b.WriteByte('\n')
+	}
+	line()
+	b.WriteString(rule60)
+	return b.String()
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "N/A"
+	}
+	return s
+}
