@@ -1,0 +1,76 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"wtb/bus"
+	"wtb/event"
+)
+
+// BenchmarkPublish measures one synchronous publish of a pre-stamped event to
+// 0, 1 and 10 subscribers that increment a counter, with the history ring on
+// (default size) and off.
+func BenchmarkPublish(b *testing.B) {
+	for _, hist := range []struct {
+		name string
+		size int
+	}{{"history=off", 0}, {"history=on", bus.DefaultHistory}} {
+		for _, subs := range []int{0, 1, 10} {
+			b.Run(fmt.Sprintf("subs=%d/%s", subs, hist.name), func(b *testing.B) {
+				bs := bus.New(bus.WithHistory(hist.size))
+				var n int64
+				for range subs {
+					bus.Subscribe(bs, func(_ context.Context, _ *event.ExecutionStarted) error {
+						n++
+						return nil
+					})
+				}
+				ev := event.Stamp(&event.ExecutionStarted{ExecutionID: "exec-1"})
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = bs.Publish(ctx, ev)
+				}
+				if want := int64(b.N * subs); subs > 0 && n < want {
+					b.Fatalf("delivered %d, want at least %d", n, want)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkPublishParallel publishes from GOMAXPROCS goroutines at once to
+// one and ten subscribers.
+func BenchmarkPublishParallel(b *testing.B) {
+	for _, hist := range []struct {
+		name string
+		size int
+	}{{"history=off", 0}, {"history=on", bus.DefaultHistory}} {
+		for _, subs := range []int{1, 10} {
+			b.Run(fmt.Sprintf("subs=%d/%s", subs, hist.name), func(b *testing.B) {
+				bs := bus.New(bus.WithHistory(hist.size))
+				var n atomic.Int64
+				for range subs {
+					bus.Subscribe(bs, func(_ context.Context, _ *event.ExecutionStarted) error {
+						n.Add(1)
+						return nil
+					})
+				}
+				ev := event.Stamp(&event.ExecutionStarted{ExecutionID: "exec-1"})
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := context.Background()
+					for pb.Next() {
+						_ = bs.Publish(ctx, ev)
+					}
+				})
+				if want := int64(b.N * subs); n.Load() != want {
+					b.Fatalf("delivered %d, want %d", n.Load(), want)
+				}
+			})
+		}
+	}
+}

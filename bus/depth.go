@@ -1,0 +1,112 @@
+package bus
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// depthKey is the context key under which a *depthCtx finds itself.
+type depthKey struct{}
+
+// depthCtx is the context handed to synchronous handlers: its parent plus the
+// nesting depth of the delivery. It is immutable apart from the lazily built
+// cache of its own child (depth+1), so handlers may keep it, and building the
+// same child twice is harmless.
+type depthCtx struct {
+	context.Context
+	depth int
+	next  atomic.Pointer[depthCtx]
+}
+
+// depther is implemented by the contexts that carry a nesting depth.
+type depther interface{ nestDepth() int }
+
+func (c *depthCtx) nestDepth() int    { return c.depth }
+func (c *detachedCtx) nestDepth() int { return c.depth }
+
+// Value returns the depthCtx itself for depthKey and defers to the parent
+// otherwise.
+func (c *depthCtx) Value(key any) any {
+	if _, ok := key.(depthKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// String describes the context for debugging.
+func (c *depthCtx) String() string {
+	return "bus.depth(" + strconv.Itoa(c.depth) + ")"
+}
+
+// child returns the context for deliveries nested one level deeper.
+func (c *depthCtx) child() *depthCtx {
+	if n := c.next.Load(); n != nil {
+		return n
+	}
+	n := &depthCtx{Context: c, depth: c.depth + 1}
+	if c.next.CompareAndSwap(nil, n) {
+		return n
+	}
+	return c.next.Load()
+}
+
+// depthOf returns the nesting depth carried by ctx and, when ctx is exactly a
+// handler context, that context (whose child cache can be used).
+func depthOf(ctx context.Context) (*depthCtx, int) {
+	if dc, ok := ctx.(*depthCtx); ok {
+		return dc, dc.depth
+	}
+	if d, ok := ctx.Value(depthKey{}).(depther); ok {
+		return nil, d.nestDepth()
+	}
+	return nil, 0
+}
+
+// rootChild returns the handler context for a publish on ctx at depth, using
+// a one-entry cache of the last such ctx so that publishing repeatedly on the
+// same context (context.Background(), a request context) allocates nothing.
+// Only contexts of comparable dynamic type are cached, so the equality test
+// below never panics: it compares dynamic types first, and a cached entry's
+// type is known to be comparable.
+func (b *Bus) rootChild(ctx context.Context, depth int) *depthCtx {
+	if c := b.rootCtx.Load(); c != nil && c.Context == ctx {
+		return c
+	}
+	n := &depthCtx{Context: ctx, depth: depth + 1}
+	if reflect.TypeOf(ctx).Comparable() {
+		b.rootCtx.Store(n)
+	}
+	return n
+}
+
+// detachedCtx is the context handed to asynchronous handlers: the
+// publisher's values and nesting depth without its cancellation or deadline,
+// since the handler runs after Publish has returned.
+type detachedCtx struct {
+	parent context.Context
+	depth  int
+}
+
+func detached(parent context.Context, depth int) context.Context {
+	return &detachedCtx{parent: parent, depth: depth}
+}
+
+func (*detachedCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*detachedCtx) Done() <-chan struct{}       { return nil }
+func (*detachedCtx) Err() error                  { return nil }
+
+// Value returns a depth marker for depthKey and defers to the publisher's
+// context otherwise.
+func (c *detachedCtx) Value(key any) any {
+	if _, ok := key.(depthKey); ok {
+		return c
+	}
+	return c.parent.Value(key)
+}
+
+func (c *detachedCtx) String() string {
+	return "bus.detached(" + strconv.Itoa(c.depth) + ")"
+}
