@@ -1680,7 +1680,6 @@ func (e *FileRestored) UnmarshalJSON(b []byte) error {
 var typeFileRestoreFailed = register(&Type{
 	Name: "FileRestoreFailed", Class: "FileRestoreFailedEvent", Category: CategoryFileProcessing,
 	WireNames: []string{"file.restore_failed"},
-	Aliases:   []string{"FileRestoreFailedEvent"},
 	new:       func() Event { return new(FileRestoreFailed) },
 })
 

@@ -45,7 +45,7 @@ type FileRestored struct {
 
 // FileRestoreFailed is the reference's FileRestoreFailedEvent.
 //
-//wtb:event class=FileRestoreFailedEvent wire=file.restore_failed alias=FileRestoreFailedEvent
+//wtb:event class=FileRestoreFailedEvent wire=file.restore_failed
 type FileRestoreFailed struct {
 	Base
 	CommitID        string  `json:"commit_id"`

@@ -1,5 +1,7 @@
 package event
 
+import "slices"
+
 // Type describes one event type of the catalog.
 type Type struct {
 	// Index is the type's position in Types(): dense, 0 to NumTypes-1.
@@ -40,10 +42,10 @@ var byWire = map[string]*Type{}
 func register(t *Type) *Type {
 	t.Index = len(types)
 	types = append(types, t)
-	for _, n := range t.WireNames {
-		byWire[n] = t
-	}
-	for _, n := range t.Aliases {
+	for _, n := range append(slices.Clone(t.WireNames), t.Aliases...) {
+		if prev, dup := byWire[n]; dup {
+			panic("event: " + t.Name + " and " + prev.Name + " both claim the name " + n)
+		}
 		byWire[n] = t
 	}
 	return t
