@@ -36,8 +36,15 @@ const (
 	MaxDetailsSize = 4 << 20
 )
 
+// Timestamps a store keeps: those Unix nanoseconds in an int64 represent.
+var (
+	minTimestamp = time.Unix(0, math.MinInt64)
+	maxTimestamp = time.Unix(0, math.MaxInt64)
+)
+
 // Validate reports, wrapped in ErrInvalidEntry, why a store must reject e:
-// an empty EventID or Type, a zero Timestamp, a Severity that does not rank
+// an empty EventID or Type, a zero Timestamp or one outside what Unix
+// nanoseconds in an int64 represent (years 1678 to 2262), a Severity that does not rank
 // (Rank -1), Details that are not empty and not a JSON object, a DurationMS
 // that is NaN or infinite, a text field that is not valid UTF-8 or contains
 // a NUL byte, or a field over its size limit (MaxIDSize, MaxTextSize,
@@ -52,6 +59,9 @@ func (e Entry) Validate() error {
 	}
 	if e.Timestamp.IsZero() {
 		return fmt.Errorf("%w: event %s: zero timestamp", ErrInvalidEntry, e.EventID)
+	}
+	if e.Timestamp.Before(minTimestamp) || e.Timestamp.After(maxTimestamp) {
+		return fmt.Errorf("%w: event %s: timestamp %s outside the years 1678-2262", ErrInvalidEntry, e.EventID, e.Timestamp.UTC().Format(time.RFC3339))
 	}
 	if e.Severity.Rank() < 0 {
 		return fmt.Errorf("%w: event %s: unknown severity %q", ErrInvalidEntry, e.EventID, e.Severity)
