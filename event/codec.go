@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -125,7 +126,7 @@ func unmarshalWire(b []byte, v any) error {
 	}
 	for _, c := range b[d.InputOffset():] {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return &json.SyntaxError{Offset: d.InputOffset()}
+			return fmt.Errorf("data after the JSON object at offset %d", d.InputOffset())
 		}
 	}
 	return nil
@@ -244,7 +245,7 @@ var ErrEncode = errors.New("cannot encode event")
 // unknown kind and values JSON cannot carry (NaN, infinities, years outside
 // 0..9999); what it writes, Decode reads back equal.
 func Encode(ev Event) ([]byte, error) {
-	if ev == nil || ev.base() == nil {
+	if ev == nil || reflect.ValueOf(ev).IsNil() {
 		return nil, fmt.Errorf("%w: nil event", ErrEncode)
 	}
 	if ev.EventID() == "" {

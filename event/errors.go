@@ -124,7 +124,7 @@ func classify(wire string, err error) *DecodeError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		msg := "cannot read JSON " + te.Value + " as " + te.Type.String()
-		return newDecodeError(wire, te.Field, ErrFieldType, nil, msg)
+		return newDecodeError(wire, jsonPath(te.Field), ErrFieldType, nil, msg)
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
@@ -137,4 +137,12 @@ func classify(wire string, err error) *DecodeError {
 		return newDecodeError(wire, name, ErrUnknownField, nil, strconv.Quote(name))
 	}
 	return newDecodeError(wire, "", ErrMalformed, err, "")
+}
+
+// jsonPath drops the Go names of the embedded structs (the codec's field
+// wrapper and Base) that encoding/json puts in a field path, leaving the
+// JSON path.
+func jsonPath(p string) string {
+	p = strings.TrimPrefix(p, "fields.")
+	return strings.TrimPrefix(p, "Base.")
 }
