@@ -1,0 +1,450 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"wtb/audit"
+	"wtb/postgres/pgtest"
+)
+
+// testTimeout bounds every test's waits on the server.
+const testTimeout = 60 * time.Second
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// openSchema opens a store on schema of the test server, closed when t ends.
+func openSchema(t *testing.T, dsn, schema string, opts Options) *Store {
+	t.Helper()
+	opts.Schema = schema
+	s, err := Open(testCtx(t), dsn, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// entry makes a valid entry with the given id.
+func entry(id, execution string) audit.Entry {
+	d := 1.5
+	return audit.Entry{
+		EventID:     id,
+		SourceType:  "NodeCompletedEvent",
+		Timestamp:   time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC),
+		Type:        "node_completed",
+		Severity:    audit.SeveritySuccess,
+		Message:     "Node 'n' completed",
+		ExecutionID: execution,
+		NodeID:      "n",
+		Details:     json.RawMessage(`{"k":1}`),
+		DurationMS:  &d,
+	}
+}
+
+func TestOpenConcurrentOnFreshSchema(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	const openers = 8
+	stores := make([]*Store, openers)
+	errs := make([]error, openers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range openers {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = Open(ctx, dsn, Options{Schema: schema, MaxConns: 2})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for _, m := range ms {
+		want = append(want, m.version)
+	}
+	rows, err := stores[0].pool.Query(ctx, "SELECT version FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+" ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("schema_migrations = %v, want each migration once: %v", got, want)
+	}
+
+	// Every store works on the shared schema, and they see each other's entries.
+	for i, s := range stores {
+		if _, err := s.Append(ctx, []audit.Entry{entry(fmt.Sprintf("e%d", i), "x")}); err != nil {
+			t.Fatalf("Append via store %d: %v", i, err)
+		}
+	}
+	n, err := stores[openers-1].Count(ctx)
+	if err != nil || n != openers {
+		t.Fatalf("Count = %d, %v; want %d", n, err, openers)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	s := openSchema(t, dsn, schema, Options{})
+	if _, err := s.pool.Exec(ctx, "INSERT INTO "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+" (version, name) VALUES (9999, 'future')"); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(ctx, dsn, Options{Schema: schema})
+	if err == nil {
+		s2.Close()
+	}
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema: err = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestOpenSchemaChoice(t *testing.T) {
+	dsn := pgtest.Require(t)
+	_, fromURL := pgtest.NewSchema(t)
+	_, fromOpts := pgtest.NewSchema(t)
+	withParam := func(schema string) string {
+		return dsn + "&schema=" + schema
+	}
+	tests := []struct {
+		name string
+		dsn  string
+		opts Options
+		want string
+	}{
+		{"dsn parameter", withParam(fromURL), Options{}, fromURL},
+		{"options win over the dsn", withParam(fromURL), Options{Schema: fromOpts}, fromOpts},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(testCtx(t), tc.dsn, tc.opts)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			if s.Schema() != tc.want {
+				t.Fatalf("Schema() = %q, want %q", s.Schema(), tc.want)
+			}
+			var exists bool
+			if err := s.pool.QueryRow(testCtx(t), "SELECT to_regclass($1) IS NOT NULL", pgx.Identifier{tc.want, "entries"}.Sanitize()).Scan(&exists); err != nil || !exists {
+				t.Fatalf("table %s.entries exists = %v, %v", tc.want, exists, err)
+			}
+		})
+	}
+}
+
+func TestOpenInvalidOptions(t *testing.T) {
+	dsn := pgtest.Require(t)
+	long := make([]byte, MaxSchemaLen+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	tests := []struct {
+		name string
+		dsn  string
+		opts Options
+		want error
+	}{
+		{"schema too long", dsn, Options{Schema: string(long)}, ErrInvalidOptions},
+		{"NUL in schema", dsn, Options{Schema: "a\x00b"}, ErrInvalidOptions},
+		{"negative MaxConns", dsn, Options{MaxConns: -1}, ErrInvalidOptions},
+		{"negative MaxBatch", dsn, Options{MaxBatch: -1}, ErrInvalidOptions},
+		{"negative ConnectTimeout", dsn, Options{ConnectTimeout: -time.Second}, ErrInvalidOptions},
+		{"bad dsn", "postgres://%zz", Options{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(testCtx(t), tc.dsn, tc.opts)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAppendBatchTooLarge(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	s := openSchema(t, dsn, schema, Options{MaxBatch: 2})
+	batch := []audit.Entry{entry("a", "x"), entry("b", "x"), entry("c", "x")}
+	if _, err := s.Append(testCtx(t), batch); !errors.Is(err, ErrBatchTooLarge) {
+		t.Fatalf("Append of 3 with MaxBatch 2: err = %v, want ErrBatchTooLarge", err)
+	}
+	if _, err := s.Append(testCtx(t), batch[:2]); err != nil {
+		t.Fatalf("Append of 2: %v", err)
+	}
+}
+
+// TestAppendSeqFollowsCommitOrder shows deterministically what the append
+// lock guarantees: writer A has drawn its seq but not committed; writer B
+// starts after it. With the lock, B cannot draw a seq until A's commit is
+// visible, so a reader never sees B without A. Without it (the subtest that
+// turns the lock off), B commits a larger seq first, a reader's cursor moves
+// past A's seq, and A's entry is never seen by that reader: the anomaly.
+func TestAppendSeqFollowsCommitOrder(t *testing.T) {
+	tests := []struct {
+		name   string
+		noLock bool
+	}{
+		{"with append lock", false},
+		{"without append lock the reader misses an entry", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn, schema := pgtest.NewSchema(t)
+			ctx := testCtx(t)
+			s := openSchema(t, dsn, schema, Options{})
+			s.noAppendLock = tc.noLock
+
+			held := make(chan struct{})
+			release := make(chan struct{})
+			var calls atomic.Int32
+			s.beforeCommit = func(ctx context.Context) error {
+				if calls.Add(1) == 1 { // writer A only
+					close(held)
+					select {
+					case <-release:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				return nil
+			}
+			a := []audit.Entry{entry("A", "x")}
+			b := []audit.Entry{entry("B", "x")}
+			aDone := make(chan error, 1)
+			bDone := make(chan error, 1)
+			go func() { _, err := s.Append(ctx, a); aDone <- err }()
+			<-held
+			go func() { _, err := s.Append(ctx, b); bDone <- err }()
+
+			if tc.noLock {
+				if err := <-bDone; err != nil {
+					t.Fatalf("Append B: %v", err)
+				}
+			} else {
+				waitForAppendLockWaiter(t, s)
+			}
+			page, err := s.Query(ctx, audit.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cursor := int64(0)
+			for _, e := range page {
+				cursor = e.Seq
+			}
+			close(release)
+			if err := <-aDone; err != nil {
+				t.Fatalf("Append A: %v", err)
+			}
+			if !tc.noLock {
+				if err := <-bDone; err != nil {
+					t.Fatalf("Append B: %v", err)
+				}
+			}
+			rest, err := s.Query(ctx, audit.Filter{After: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, e := range append(page, rest...) {
+				seen[e.EventID] = true
+			}
+			if tc.noLock {
+				// The anomaly the lock exists for must show here, or this
+				// test could not tell the lock's effect.
+				if a[0].Seq > b[0].Seq || seen["A"] {
+					t.Fatalf("expected the anomaly without the lock: seq A=%d B=%d, reader saw %v", a[0].Seq, b[0].Seq, seen)
+				}
+				return
+			}
+			if len(page) != 0 {
+				t.Fatalf("while A was uncommitted the reader saw %d entries, want 0", len(page))
+			}
+			if !(a[0].Seq < b[0].Seq) {
+				t.Fatalf("seq A=%d, B=%d: want A < B (A committed first)", a[0].Seq, b[0].Seq)
+			}
+			if !seen["A"] || !seen["B"] {
+				t.Fatalf("paging reader saw %v, want A and B", seen)
+			}
+		})
+	}
+}
+
+// waitForAppendLockWaiter waits until a session waits for s's append lock.
+func waitForAppendLockWaiter(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := testCtx(t)
+	hi, lo := uint32(uint64(s.appendKey)>>32), uint32(uint64(s.appendKey))
+	for {
+		var n int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND NOT granted AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1`,
+			int64(hi), int64(lo)).Scan(&n)
+		if err != nil {
+			t.Fatalf("pg_locks: %v", err)
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no writer waited for the append lock")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// TestStressConcurrentStoresPagingReaders runs writers on several stores
+// (separate pools, as separate processes would) into one schema, resending
+// some event ids, while readers page through with Filter.After. Every reader
+// must see every recorded entry exactly once, in strictly increasing seq,
+// and never an entry reported as a duplicate twice.
+func TestStressConcurrentStoresPagingReaders(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	const (
+		stores           = 4
+		writersPerStore  = 2
+		batchesPerWriter = 60
+		maxBatch         = 40
+		readers          = 3
+	)
+	ss := make([]*Store, stores)
+	for i := range ss {
+		ss[i] = openSchema(t, dsn, schema, Options{MaxConns: 4})
+	}
+
+	var (
+		mu       sync.Mutex
+		recorded = map[string]int64{} // event id -> seq
+		sent     []string
+	)
+	var writing sync.WaitGroup
+	for w := range stores * writersPerStore {
+		s := ss[w%stores]
+		writing.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for b := range batchesPerWriter {
+				n := 1 + rng.IntN(maxBatch)
+				batch := make([]audit.Entry, 0, n)
+				for i := range n {
+					id := fmt.Sprintf("w%d-b%d-%d", w, b, i)
+					mu.Lock()
+					if len(sent) > 0 && rng.IntN(10) == 0 { // resend an id some writer sent
+						id = sent[rng.IntN(len(sent))]
+					}
+					mu.Unlock()
+					batch = append(batch, entry(id, fmt.Sprintf("exec-%d", rng.IntN(5))))
+				}
+				res, err := s.Append(ctx, batch)
+				if err != nil {
+					t.Errorf("Append: %v", err)
+					return
+				}
+				mu.Lock()
+				for _, e := range batch {
+					sent = append(sent, e.EventID)
+					if e.Seq == 0 {
+						continue
+					}
+					if _, dup := recorded[e.EventID]; dup {
+						t.Errorf("event %s recorded twice", e.EventID)
+					}
+					recorded[e.EventID] = e.Seq
+				}
+				mu.Unlock()
+				if res.Appended+len(res.Duplicates) != len(batch) {
+					t.Errorf("Appended %d + duplicates %d != batch %d", res.Appended, len(res.Duplicates), len(batch))
+				}
+			}
+		})
+	}
+	var done atomic.Bool
+	go func() { writing.Wait(); done.Store(true) }()
+
+	seen := make([][]audit.Entry, readers)
+	var reading sync.WaitGroup
+	for r := range readers {
+		s := ss[r%stores]
+		reading.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(r), 2))
+			cursor := int64(0)
+			for {
+				finished := done.Load() // read before the page: a final empty page after this is the end
+				page, err := s.Query(ctx, audit.Filter{After: cursor, Limit: 1 + rng.IntN(300)})
+				if err != nil {
+					t.Errorf("Query: %v", err)
+					return
+				}
+				for _, e := range page {
+					if e.Seq <= cursor {
+						t.Errorf("reader %d: seq %d after cursor %d", r, e.Seq, cursor)
+						return
+					}
+					cursor = e.Seq
+				}
+				seen[r] = append(seen[r], page...)
+				if len(page) == 0 && finished {
+					return
+				}
+			}
+		})
+	}
+	reading.Wait()
+	if t.Failed() {
+		return
+	}
+	for r, got := range seen {
+		if len(got) != len(recorded) {
+			t.Errorf("reader %d saw %d entries, %d were recorded", r, len(got), len(recorded))
+		}
+		ids := map[string]bool{}
+		for _, e := range got {
+			if ids[e.EventID] {
+				t.Errorf("reader %d saw %s twice", r, e.EventID)
+			}
+			ids[e.EventID] = true
+			if seq, ok := recorded[e.EventID]; !ok || seq != e.Seq {
+				t.Errorf("reader %d saw %s with seq %d, recorded seq %d (%v)", r, e.EventID, e.Seq, seq, ok)
+			}
+		}
+	}
+	n, err := ss[0].Count(ctx)
+	if err != nil || n != int64(len(recorded)) {
+		t.Fatalf("Count = %d, %v; want %d", n, err, len(recorded))
+	}
+	t.Logf("%d entries recorded by %d writers on %d stores, read by %d paging readers", len(recorded), stores*writersPerStore, stores, readers)
+}
