@@ -78,12 +78,13 @@ func NewSourceBridge(b *Bus, src Source, translate func(msg any) (event.Event, b
 func (br *SourceBridge) Enable() error {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	if br.att != nil {
-		return nil
-	}
 	b := br.bus.Value()
 	if b == nil {
+		br.att = nil // the bus's cleanup has detached it
 		return ErrBusGone
+	}
+	if br.att != nil {
+		return nil
 	}
 	wp, translate, logger := br.bus, br.translate, br.logger
 	handler := func(msg any) {
@@ -129,11 +130,12 @@ func (br *SourceBridge) Disable() error {
 	return nil
 }
 
-// Enabled reports whether the bridge is enabled.
+// Enabled reports whether the bridge is enabled. A bridge whose Bus has been
+// collected is not enabled.
 func (br *SourceBridge) Enabled() bool {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	return br.att != nil
+	return br.att != nil && br.bus.Value() != nil
 }
 
 // SinkBridge forwards the events of a Bus to an outside sink through one
@@ -165,12 +167,13 @@ func NewSinkBridge(b *Bus, types []*event.Type, sink Handler, opts ...SubOption)
 func (br *SinkBridge) Enable() error {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	if br.on {
-		return nil
-	}
 	b := br.bus.Value()
 	if b == nil {
+		br.on = false
 		return ErrBusGone
+	}
+	if br.on {
+		return nil
 	}
 	var s *Subscription
 	if len(br.types) == 0 {
@@ -199,11 +202,12 @@ func (br *SinkBridge) Disable() error {
 	return nil
 }
 
-// Enabled reports whether the bridge is enabled.
+// Enabled reports whether the bridge is enabled. A bridge whose Bus has been
+// collected is not enabled.
 func (br *SinkBridge) Enabled() bool {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	return br.on
+	return br.on && br.bus.Value() != nil
 }
 
 // Interface checks.

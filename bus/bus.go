@@ -277,8 +277,10 @@ func (b *Bus) Stats() Stats {
 	st.Delivered = b.retired.Delivered
 	for _, s := range b.subs {
 		st.Delivered += s.delivered.Load()
+		if !s.closed.Load() {
+			st.Subscriptions++
+		}
 	}
-	st.Subscriptions = len(b.subs)
 	b.mu.Unlock()
 	return st
 }

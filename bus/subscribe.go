@@ -103,12 +103,12 @@ func (s *Subscription) Closed() bool { return s.closed.Load() }
 func (s *Subscription) Close() {
 	s.close.Do(func() {
 		s.closed.Store(true)
-		if s.bus != nil {
-			s.bus.remove(s)
-		}
+		s.bus.unroute(s)
 		if s.async != nil {
 			s.async.stop()
+			<-s.async.done
 		}
+		s.bus.retire(s)
 	})
 	if s.async != nil {
 		<-s.async.done
@@ -205,9 +205,17 @@ func (b *Bus) subscribe(sel selector, h Handler, opts []SubOption) *Subscription
 	return s
 }
 
-// remove takes s out of the routing table and folds its counters into the
-// bus totals.
-func (b *Bus) remove(s *Subscription) {
+// unroute takes the closed subscription s out of the routing table. It stays
+// in b.subs, so Stats still counts it, until retire.
+func (b *Bus) unroute(s *Subscription) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rebuild()
+}
+
+// retire forgets the closed subscription s and folds its delivered count
+// into the bus total.
+func (b *Bus) retire(s *Subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := slices.Index(b.subs, s)
@@ -216,16 +224,21 @@ func (b *Bus) remove(s *Subscription) {
 	}
 	b.subs = slices.Delete(b.subs, i, i+1)
 	b.retired.Delivered += s.delivered.Load()
-	b.rebuild()
 }
 
-// rebuild publishes a new snapshot of b.subs. b.mu must be held.
+// rebuild publishes a new snapshot of the open subscriptions of b.subs.
+// b.mu must be held.
 func (b *Bus) rebuild() {
-	n := &snapshot{total: len(b.subs)}
+	n := &snapshot{}
+	for _, s := range b.subs {
+		if !s.closed.Load() {
+			n.total++
+		}
+	}
 	for _, t := range event.Types() {
 		var list []*Subscription
 		for _, s := range b.subs {
-			if s.sel.matches(t) {
+			if !s.closed.Load() && s.sel.matches(t) {
 				list = append(list, s)
 			}
 		}
