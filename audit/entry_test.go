@@ -9,8 +9,6 @@ import (
 	"time"
 )
 
-func fptr(f float64) *float64 { return &f }
-
 var t0 = time.Date(2026, 1, 27, 12, 30, 45, 123987000, time.UTC)
 
 func TestEntryMarshalJSON(t *testing.T) {

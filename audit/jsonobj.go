@@ -1,9 +1,9 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -122,34 +122,6 @@ func (o *object) strs(k string, v []string, max int) {
 	o.b = append(o.b, ']')
 }
 
-// keys writes the keys of a JSON object given as raw bytes, in their order.
-func (o *object) rawKeys(k string, raw json.RawMessage) {
-	o.key(k)
-	o.b = append(o.b, '[')
-	n := 0
-	d := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := d.Token()
-	if err == nil && tok == json.Delim('{') {
-		for d.More() {
-			t, err := d.Token()
-			if err != nil {
-				break
-			}
-			key, _ := t.(string)
-			if n > 0 {
-				o.b = append(o.b, ',')
-			}
-			n++
-			o.b = appendJSONString(o.b, key)
-			var skip json.RawMessage
-			if err := d.Decode(&skip); err != nil {
-				break
-			}
-		}
-	}
-	o.b = append(o.b, ']')
-}
-
 // any writes v with encoding/json; a value it cannot encode is written as null.
 func (o *object) any(k string, v any) {
 	o.key(k)
@@ -254,4 +226,85 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
+}
+
+// list writes a list of any values: strings, numbers and booleans directly,
+// anything else with encoding/json.
+func (o *object) list(k string, v []any) {
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i, x := range v {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendAny(o.b, x)
+	}
+	o.b = append(o.b, ']')
+}
+
+func appendAny(b []byte, x any) []byte {
+	switch x := x.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendJSONString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case float64:
+		return appendJSONFloat(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case json.Number:
+		if x == "" || !json.Valid([]byte(x)) {
+			return append(b, "null"...)
+		}
+		return append(b, x...)
+	}
+	m, err := json.Marshal(x)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, m...)
+}
+
+// stringMap writes a map of strings with its keys sorted.
+func (o *object) stringMap(k string, m map[string]string) {
+	o.key(k)
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	o.b = append(o.b, '{')
+	for i, key := range keys {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, key)
+		o.b = append(o.b, ':')
+		o.b = appendJSONString(o.b, m[key])
+	}
+	o.b = append(o.b, '}')
+}
+
+// floatMap writes a map of numbers with its keys sorted.
+func (o *object) floatMap(k string, m map[string]float64) {
+	o.key(k)
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	o.b = append(o.b, '{')
+	for i, key := range keys {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, key)
+		o.b = append(o.b, ':')
+		o.b = appendJSONFloat(o.b, m[key])
+	}
+	o.b = append(o.b, '}')
 }
