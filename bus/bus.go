@@ -162,14 +162,13 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 	if len(subs) == 0 {
 		return nil
 	}
-	var hctx context.Context
+	var hctx *depthCtx
 	if dc != nil {
 		hctx = dc.child()
 	} else {
 		hctx = b.rootChild(ctx, depth)
 	}
 	var errs error
-	var actx context.Context
 	for _, s := range subs {
 		if s.closed.Load() {
 			continue
@@ -178,10 +177,7 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 			b.call(hctx, s, ev)
 			continue
 		}
-		if actx == nil {
-			actx = detached(ctx, depth+1)
-		}
-		if err := b.enqueue(ctx, actx, s, ev); err != nil {
+		if err := b.enqueue(ctx, hctx.detached(), s, ev); err != nil {
 			errs = errors.Join(errs, err)
 		}
 	}

@@ -19,6 +19,7 @@ type depthCtx struct {
 	context.Context
 	depth int
 	next  atomic.Pointer[depthCtx]
+	async atomic.Pointer[detachedCtx]
 }
 
 // depther is implemented by the contexts that carry a nesting depth.
@@ -51,6 +52,19 @@ func (c *depthCtx) child() *depthCtx {
 		return n
 	}
 	return c.next.Load()
+}
+
+// detached returns the context for asynchronous deliveries at the same depth
+// as c: c's parent's values and c's depth, without cancellation.
+func (c *depthCtx) detached() *detachedCtx {
+	if d := c.async.Load(); d != nil {
+		return d
+	}
+	d := &detachedCtx{parent: c.Context, depth: c.depth}
+	if c.async.CompareAndSwap(nil, d) {
+		return d
+	}
+	return c.async.Load()
 }
 
 // depthOf returns the nesting depth carried by ctx and, when ctx is exactly a
@@ -88,10 +102,6 @@ func (b *Bus) rootChild(ctx context.Context, depth int) *depthCtx {
 type detachedCtx struct {
 	parent context.Context
 	depth  int
-}
-
-func detached(parent context.Context, depth int) context.Context {
-	return &detachedCtx{parent: parent, depth: depth}
 }
 
 func (*detachedCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
