@@ -1,0 +1,12 @@
+package audit_test
+
+import (
+	"testing"
+
+	"wtb/audit"
+	"wtb/audit/storetest"
+)
+
+func TestMemoryStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) audit.Store { return audit.NewMemoryStore() })
+}
