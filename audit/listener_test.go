@@ -111,7 +111,7 @@ type failingSink struct{ err error }
 func (s failingSink) Record(context.Context, audit.Entry) error { return s.err }
 
 func TestListenerSinkError(t *testing.T) {
-	b := bus.New()
+	b := bus.New(bus.WithLogger(quiet))
 	defer b.Close()
 	boom := errors.New("boom")
 	l := audit.NewListener(failingSink{boom})
@@ -124,7 +124,7 @@ func TestListenerSinkError(t *testing.T) {
 }
 
 func TestListenerIntoRecorder(t *testing.T) {
-	b := bus.New()
+	b := bus.New(bus.WithLogger(quiet))
 	defer b.Close()
 	store := audit.NewMemoryStore()
 	defer store.Close()
