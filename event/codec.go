@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -26,16 +28,26 @@ var timeLayouts = [...]string{
 // (read as UTC); a space may replace the T. The result is in UTC and its
 // year lies in 0..9999.
 func ParseTime(s string) (time.Time, error) {
+	// The reference's zone-less form is the common input: try it first when
+	// the string does not end in a zone.
+	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1] != 'Z' && s[n-1] != 'z' && s[n-3] != ':' {
+		if t, err := time.Parse(timeLayouts[1], s); err == nil {
+			return checkYear(s, t.UTC())
+		}
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			if y := t.Year(); y < 0 || y > 9999 {
-				return time.Time{}, fmt.Errorf("%q lies outside the years 0 to 9999 in UTC", s)
-			}
-			return t, nil
+			return checkYear(s, t.UTC())
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 or ISO 8601 timestamp", s)
+}
+
+func checkYear(s string, t time.Time) (time.Time, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q lies outside the years 0 to 9999 in UTC", s)
+	}
+	return t, nil
 }
 
 // FormatTime writes t in RFC 3339 in UTC with as many fractional digits as needed.
@@ -118,18 +130,59 @@ func marshalWire(v any) ([]byte, error) { return json.Marshal(v) }
 // unmarshalWire decodes exactly one JSON value: unknown fields are errors and
 // numbers inside untyped values stay json.Number.
 func unmarshalWire(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		return err
+	wd := getDecoder(b)
+	if err := wd.dec.Decode(v); err != nil {
+		return err // the decoder is not reused after an error
 	}
-	for _, c := range b[d.InputOffset():] {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return fmt.Errorf("data after the JSON object at offset %d", d.InputOffset())
-		}
+	// What follows the value (in the decoder's buffer or still unread) must
+	// be white space; then the decoder is clean for its next document.
+	if !isSpace(wd.dec.Buffered()) || !isSpace(&wd.r) {
+		return fmt.Errorf("data after the JSON object")
+	}
+	if len(b) <= maxPooledDoc {
+		decoders.Put(wd)
 	}
 	return nil
+}
+
+// maxPooledDoc bounds the buffer a pooled decoder keeps: decoders that read
+// longer documents are dropped, not pooled.
+const maxPooledDoc = 16 << 10
+
+// wireDecoder is a json.Decoder set up for the wire format, with the reader
+// it reads from, kept in a pool between documents.
+type wireDecoder struct {
+	r   bytes.Reader
+	dec *json.Decoder
+}
+
+var decoders = sync.Pool{New: func() any {
+	wd := new(wireDecoder)
+	wd.dec = json.NewDecoder(&wd.r)
+	wd.dec.DisallowUnknownFields()
+	wd.dec.UseNumber()
+	return wd
+}}
+
+func getDecoder(b []byte) *wireDecoder {
+	wd := decoders.Get().(*wireDecoder)
+	wd.r.Reset(b)
+	return wd
+}
+
+func isSpace(r io.Reader) bool {
+	var buf [64]byte
+	for {
+		n, err := r.Read(buf[:])
+		for _, c := range buf[:n] {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+		}
+		if err != nil {
+			return true
+		}
+	}
 }
 
 // finishDecode completes an UnmarshalJSON: it classifies a decoding error
