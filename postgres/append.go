@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,7 +84,11 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
 
 	src := &stagingSource{entries: entries, unique: unique, row: make([]any, len(stagingColumns))}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
+	if s.multiRowInsert {
+		if err := insertStaging(ctx, tx, src); err != nil {
+			return nil, fmt.Errorf("insert into staging: %w", err)
+		}
+	} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
 		return nil, fmt.Errorf("copy to staging: %w", err)
 	}
 	if !s.noAppendLock {
@@ -114,6 +120,51 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 		seqs[k] = seq
 	}
 	return seqs, nil
+}
+
+// insertStaging fills the staging table with multi-row INSERT statements
+// instead of COPY: the alternative the benchmarks compare COPY with.
+func insertStaging(ctx context.Context, tx pgx.Tx, src *stagingSource) error {
+	const maxParams = 65535 // the protocol's limit on bind parameters
+	perStmt := maxParams / len(stagingColumns)
+	head := "INSERT INTO pg_temp." + stagingTable + " (" + strings.Join(stagingColumns, ", ") + ") VALUES "
+	var (
+		b    strings.Builder
+		args []any
+	)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, b.String(), args...)
+		b.Reset()
+		args = args[:0]
+		return err
+	}
+	rows := 0
+	for src.Next() {
+		if rows == 0 {
+			b.WriteString(head)
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i, v := range src.row {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		b.WriteByte(')')
+		if rows++; rows == perStmt {
+			if err := flush(); err != nil {
+				return err
+			}
+			rows = 0
+		}
+	}
+	return flush()
 }
 
 // stagingSource feeds the staged rows to COPY, reusing one row buffer.

@@ -73,8 +73,9 @@ type Store struct {
 	q         queries
 
 	// Test hooks (nil/false in production).
-	noAppendLock bool                            // disables the append lock, to show what it prevents
-	beforeCommit func(ctx context.Context) error // runs after the insert, before COMMIT
+	noAppendLock   bool                            // disables the append lock, to show what it prevents
+	multiRowInsert bool                            // multi-row INSERT instead of COPY, for comparison
+	beforeCommit   func(ctx context.Context) error // runs after the insert, before COMMIT
 }
 
 var _ audit.Store = (*Store)(nil)

@@ -1,0 +1,263 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"wtb/audit"
+	"wtb/postgres/pgtest"
+)
+
+// benchEntry is a typical entry: ids like the mapping produces, a short
+// message and a small details object.
+func benchEntry(i int) audit.Entry {
+	d := 12.5
+	return audit.Entry{
+		EventID:     uuid.Must(uuid.NewV7()).String(),
+		SourceType:  "NodeCompletedEvent",
+		Timestamp:   time.Now().UTC(),
+		Type:        "node_completed",
+		Severity:    audit.SeveritySuccess,
+		Message:     "Node 'Transform' completed",
+		ExecutionID: fmt.Sprintf("exec-%04d", i/1000),
+		NodeID:      "transform",
+		Details:     json.RawMessage(`{"node_name":"Transform","result_keys":["rows","schema"]}`),
+		DurationMS:  &d,
+	}
+}
+
+// benchStore opens a store on a fresh schema for b.
+func benchStore(b *testing.B, opts Options) (*Store, string, string) {
+	b.Helper()
+	dsn, schema := pgtest.NewSchema(b)
+	opts.Schema = schema
+	s, err := Open(context.Background(), dsn, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, dsn, schema
+}
+
+// BenchmarkAppend appends b.N entries in batches, with COPY through the
+// staging table (the store's way) and, for comparison, with multi-row
+// INSERT into the same staging table.
+func BenchmarkAppend(b *testing.B) {
+	for _, mode := range []string{"copy", "insert"} {
+		for _, batch := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/batch=%d", mode, batch), func(b *testing.B) {
+				s, _, _ := benchStore(b, Options{})
+				s.multiRowInsert = mode == "insert"
+				ctx := context.Background()
+				buf := make([]audit.Entry, 0, batch)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; {
+					buf = buf[:0]
+					for ; len(buf) < batch && i < b.N; i++ {
+						buf = append(buf, benchEntry(i))
+					}
+					if _, err := s.Append(ctx, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+		}
+	}
+}
+
+// BenchmarkAppendConcurrent runs several stores (as several processes
+// would) appending batches of 1,000 into one schema at once: the append
+// lock serialises their insert and commit, this shows what that costs.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	for _, writers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			first, dsn, schema := benchStore(b, Options{})
+			stores := []*Store{first}
+			for len(stores) < writers {
+				s, err := Open(context.Background(), dsn, Options{Schema: schema})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { s.Close() })
+				stores = append(stores, s)
+			}
+			const batch = 1000
+			per := (b.N + writers - 1) / writers
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for w, s := range stores {
+				wg.Go(func() {
+					buf := make([]audit.Entry, 0, batch)
+					for i := 0; i < per; {
+						buf = buf[:0]
+						for ; len(buf) < batch && i < per; i++ {
+							buf = append(buf, benchEntry(w*per+i))
+						}
+						if _, err := s.Append(context.Background(), buf); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}
+
+// BenchmarkRecorder is the sustained path: entries recorded one at a time
+// through audit.Recorder (batches of up to 1,000, one writer) into
+// PostgreSQL; Close drains the queue inside the timed section. Run it over
+// 1,000,000 entries with -benchtime=1000000x.
+func BenchmarkRecorder(b *testing.B) {
+	for _, mode := range []string{"copy", "insert"} {
+		b.Run(mode, func(b *testing.B) {
+			s, _, _ := benchStore(b, Options{})
+			s.multiRowInsert = mode == "insert"
+			ctx := context.Background()
+			rec := audit.NewRecorder(s, audit.RecorderOptions{MaxBatch: 1000})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := rec.Record(ctx, benchEntry(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := rec.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			if n, err := s.Count(ctx); err != nil || n != int64(b.N) {
+				b.Fatalf("Count = %d, %v; want %d", n, err, b.N)
+			}
+		})
+	}
+}
+
+// Schema and shape of the 10-million-entry query benchmark. Its data is
+// built once, server-side, and kept for later runs.
+const (
+	bench10MSchema     = "wtb_bench_10m"
+	bench10MEntries    = 10_000_000
+	bench10MPerExec    = 1000
+	bench10MConcurrent = 100 // executions interleaved at any time
+)
+
+// selected10M reports whether -bench names the 10M benchmark explicitly:
+// building its data takes minutes, so a plain -bench=. skips it.
+func selected10M() bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && strings.Contains(f.Value.String(), "10M")
+}
+
+var build10M sync.Once
+
+// BenchmarkQueryExecution10M queries one execution's 1,000 entries among
+// 10,000,000. The executions run interleaved, 100 at a time, so one
+// execution's entries are spread over 100,000 rows of the table, as
+// concurrent workflows would leave them. Select it explicitly:
+// -bench=QueryExecution10M.
+func BenchmarkQueryExecution10M(b *testing.B) {
+	if !selected10M() {
+		b.Skip("builds 10,000,000 entries (once, kept in schema " + bench10MSchema + "): select with -bench=QueryExecution10M")
+	}
+	dsn := pgtest.Require(b)
+	ctx := context.Background()
+	s, err := Open(ctx, dsn, Options{Schema: bench10MSchema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var buildErr error
+	build10M.Do(func() { buildErr = s.build10M(ctx, b) })
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	execs := bench10MEntries / bench10MPerExec
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		id := fmt.Sprintf("exec-%06d", rng.IntN(execs))
+		got, err := s.Query(ctx, audit.Filter{ExecutionID: id, Limit: audit.MaxLimit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != bench10MPerExec {
+			b.Fatalf("execution %s: %d entries, want %d", id, len(got), bench10MPerExec)
+		}
+	}
+}
+
+// build10M fills the store's schema with the benchmark's entries unless
+// they are there already: one INSERT ... SELECT from generate_series with
+// the indexes dropped, then the indexes rebuilt.
+func (s *Store) build10M(ctx context.Context, b *testing.B) error {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM "+s.q.entries).Scan(&n); err != nil {
+		return err
+	}
+	if n == bench10MEntries {
+		return nil
+	}
+	b.Logf("building %d entries in schema %s (once)", bench10MEntries, s.schema)
+	start := time.Now()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	t := s.q.entries
+	steps := []string{
+		"SET synchronous_commit = off",
+		"SET maintenance_work_mem = '512MB'",
+		"TRUNCATE " + t,
+		"ALTER TABLE " + t + " DROP CONSTRAINT entries_pkey, DROP CONSTRAINT entries_event_id_key",
+		"DROP INDEX " + pgxIdent(s.schema, "entries_execution_seq"),
+		fmt.Sprintf(`INSERT INTO %s (seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
+			execution_id, node_id, details, error, duration_ms)
+		SELECT g,
+			'bench-' || lpad(g::text, 10, '0'),
+			'NodeCompletedEvent',
+			timestamptz '2026-01-01 00:00:00+00' + g * interval '1 millisecond',
+			0,
+			(ARRAY['node_started','node_completed','checkpoint_created','node_failed'])[1 + g %% 4],
+			(ARRAY['info','success','info','error'])[1 + g %% 4],
+			'Node ''transform'' completed',
+			'exec-' || lpad((((g - 1) / %[2]d) * %[3]d + (g - 1) %% %[3]d)::text, 6, '0'),
+			'node-' || (g %% 20),
+			'{"node_name":"Transform","result_keys":["rows","schema"]}',
+			NULL,
+			12.5
+		FROM generate_series(1, %[4]d) AS g`, t, bench10MPerExec*bench10MConcurrent, bench10MConcurrent, bench10MEntries),
+		"ALTER TABLE " + t + " ADD CONSTRAINT entries_pkey PRIMARY KEY (seq), ADD CONSTRAINT entries_event_id_key UNIQUE (event_id)",
+		"CREATE INDEX entries_execution_seq ON " + t + " (execution_id, seq)",
+		fmt.Sprintf("SELECT setval('%s', %d)", strings.ReplaceAll(s.q.seqName, "'", "''"), bench10MEntries),
+		"VACUUM ANALYZE " + t,
+	}
+	for _, q := range steps {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%.60s: %w", q, err)
+		}
+	}
+	b.Logf("built in %v", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// pgxIdent quotes a qualified identifier.
+func pgxIdent(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
