@@ -1,6 +1,7 @@
 package event
 
-// CheckpointCreated is the reference's CheckpointCreated.
+// CheckpointCreated reports that a checkpoint was written after a super-step.
+// It is the reference's CheckpointCreated.
 //
 //wtb:event class=CheckpointCreated wire=CheckpointCreated alias=CheckpointCreatedEvent
 type CheckpointCreated struct {
@@ -14,7 +15,8 @@ type CheckpointCreated struct {
 	IsTerminal    bool    `json:"is_terminal"`
 }
 
-// RollbackRequested is the reference's RollbackRequested.
+// RollbackRequested reports that a rollback to a checkpoint was requested. It
+// is the reference's RollbackRequested.
 //
 //wtb:event class=RollbackRequested wire=RollbackRequested
 type RollbackRequested struct {
@@ -26,7 +28,8 @@ type RollbackRequested struct {
 	RequestedBy        string  `json:"requested_by"` // "user", "system", "error_handler"
 }
 
-// RollbackCompleted is the reference's RollbackCompleted.
+// RollbackCompleted reports that an execution was rolled back to an earlier
+// checkpoint. It is the reference's RollbackCompleted.
 //
 //wtb:event class=RollbackCompleted wire=RollbackCompleted alias=RollbackPerformedEvent
 type RollbackCompleted struct {
@@ -38,7 +41,8 @@ type RollbackCompleted struct {
 	StateRestored    bool    `json:"state_restored" default:"true"`
 }
 
-// RollbackFailed is the reference's RollbackFailed.
+// RollbackFailed reports that a rollback failed. It is the reference's
+// RollbackFailed.
 //
 //wtb:event class=RollbackFailed wire=RollbackFailed
 type RollbackFailed struct {
@@ -49,7 +53,8 @@ type RollbackFailed struct {
 	ErrorType          string `json:"error_type"` // "not_found", "invalid_target", "system_error"
 }
 
-// NodeBoundaryRecorded is the reference's NodeBoundaryRecorded.
+// NodeBoundaryRecorded reports that the entry or exit checkpoint of a node was
+// recorded. It is the reference's NodeBoundaryRecorded.
 //
 //wtb:event class=NodeBoundaryRecorded wire=NodeBoundaryRecorded
 type NodeBoundaryRecorded struct {
@@ -62,7 +67,8 @@ type NodeBoundaryRecorded struct {
 	DurationMS   *int64 `json:"duration_ms"`
 }
 
-// ExecutionHistoryLoaded is the reference's ExecutionHistoryLoaded.
+// ExecutionHistoryLoaded reports that the checkpoint history of an execution
+// was loaded. It is the reference's ExecutionHistoryLoaded.
 //
 //wtb:event class=ExecutionHistoryLoaded wire=ExecutionHistoryLoaded
 type ExecutionHistoryLoaded struct {
@@ -73,7 +79,8 @@ type ExecutionHistoryLoaded struct {
 	LatestCheckpointID *string `json:"latest_checkpoint_id"`
 }
 
-// BranchCreated is the reference's BranchCreatedEvent.
+// BranchCreated reports that a new branch (thread) was forked from a
+// checkpoint. It is the reference's BranchCreatedEvent.
 //
 //wtb:event class=BranchCreatedEvent wire=BranchCreatedEvent
 type BranchCreated struct {

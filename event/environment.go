@@ -1,6 +1,7 @@
 package event
 
-// EnvironmentCreationStarted is the reference's EnvironmentCreationStartedEvent.
+// EnvironmentCreationStarted reports that the creation of a node's Python
+// environment started. It is the reference's EnvironmentCreationStartedEvent.
 //
 //wtb:event class=EnvironmentCreationStartedEvent wire=EnvironmentCreationStartedEvent
 type EnvironmentCreationStarted struct {
@@ -13,7 +14,8 @@ type EnvironmentCreationStarted struct {
 	Source        string  `json:"source" default:"api"` // "api", "grpc", "internal"
 }
 
-// EnvironmentCreated is the reference's EnvironmentCreatedEvent.
+// EnvironmentCreated reports that a node's Python environment was created. It
+// is the reference's EnvironmentCreatedEvent.
 //
 //wtb:event class=EnvironmentCreatedEvent wire=EnvironmentCreatedEvent
 type EnvironmentCreated struct {
@@ -28,7 +30,8 @@ type EnvironmentCreated struct {
 	Source        string  `json:"source" default:"api"` // "api", "grpc", "internal"
 }
 
-// EnvironmentCreationFailed is the reference's EnvironmentCreationFailedEvent.
+// EnvironmentCreationFailed reports that the creation of an environment
+// failed. It is the reference's EnvironmentCreationFailedEvent.
 //
 //wtb:event class=EnvironmentCreationFailedEvent wire=EnvironmentCreationFailedEvent
 type EnvironmentCreationFailed struct {
@@ -44,7 +47,8 @@ type EnvironmentCreationFailed struct {
 	Source            string  `json:"source" default:"api"` // "api", "grpc", "internal"
 }
 
-// EnvironmentDeleted is the reference's EnvironmentDeletedEvent.
+// EnvironmentDeleted reports that an environment was deleted. It is the
+// reference's EnvironmentDeletedEvent.
 //
 //wtb:event class=EnvironmentDeletedEvent wire=EnvironmentDeletedEvent
 type EnvironmentDeleted struct {
@@ -56,7 +60,8 @@ type EnvironmentDeleted struct {
 	DurationMS float64 `json:"duration_ms"`
 }
 
-// DependenciesAdded is the reference's DependenciesAddedEvent.
+// DependenciesAdded reports that packages were added to an environment. It is
+// the reference's DependenciesAddedEvent.
 //
 //wtb:event class=DependenciesAddedEvent wire=DependenciesAddedEvent
 type DependenciesAdded struct {
@@ -69,7 +74,8 @@ type DependenciesAdded struct {
 	ExitCode   int64   `json:"exit_code"`
 }
 
-// DependenciesUpdated is the reference's DependenciesUpdatedEvent.
+// DependenciesUpdated reports that packages of an environment were updated. It
+// is the reference's DependenciesUpdatedEvent.
 //
 //wtb:event class=DependenciesUpdatedEvent wire=DependenciesUpdatedEvent
 type DependenciesUpdated struct {
@@ -82,7 +88,8 @@ type DependenciesUpdated struct {
 	ExitCode   int64   `json:"exit_code"`
 }
 
-// DependenciesRemoved is the reference's DependenciesRemovedEvent.
+// DependenciesRemoved reports that packages were removed from an environment.
+// It is the reference's DependenciesRemovedEvent.
 //
 //wtb:event class=DependenciesRemovedEvent wire=DependenciesRemovedEvent
 type DependenciesRemoved struct {
@@ -95,7 +102,8 @@ type DependenciesRemoved struct {
 	ExitCode   int64   `json:"exit_code"`
 }
 
-// DependencyOperationFailed is the reference's DependencyOperationFailedEvent.
+// DependencyOperationFailed reports that adding, updating or removing packages
+// failed. It is the reference's DependencyOperationFailedEvent.
 //
 //wtb:event class=DependencyOperationFailedEvent wire=DependencyOperationFailedEvent
 type DependencyOperationFailed struct {
@@ -109,7 +117,8 @@ type DependencyOperationFailed struct {
 	DurationMS float64 `json:"duration_ms"`
 }
 
-// EnvironmentSynced is the reference's EnvironmentSyncedEvent.
+// EnvironmentSynced reports that an environment was synchronised with its lock
+// file. It is the reference's EnvironmentSyncedEvent.
 //
 //wtb:event class=EnvironmentSyncedEvent wire=EnvironmentSyncedEvent
 type EnvironmentSynced struct {
@@ -121,7 +130,8 @@ type EnvironmentSynced struct {
 	ExitCode   int64   `json:"exit_code"`
 }
 
-// EnvironmentSyncFailed is the reference's EnvironmentSyncFailedEvent.
+// EnvironmentSyncFailed reports that synchronising an environment failed. It
+// is the reference's EnvironmentSyncFailedEvent.
 //
 //wtb:event class=EnvironmentSyncFailedEvent wire=EnvironmentSyncFailedEvent
 type EnvironmentSyncFailed struct {
@@ -133,7 +143,8 @@ type EnvironmentSyncFailed struct {
 	DurationMS float64 `json:"duration_ms"`
 }
 
-// EnvironmentCleanupStarted is the reference's EnvironmentCleanupStartedEvent.
+// EnvironmentCleanupStarted reports that the cleanup of idle environments
+// started. It is the reference's EnvironmentCleanupStartedEvent.
 //
 //wtb:event class=EnvironmentCleanupStartedEvent wire=EnvironmentCleanupStartedEvent
 type EnvironmentCleanupStarted struct {
@@ -141,7 +152,8 @@ type EnvironmentCleanupStarted struct {
 	IdleHours int64 `json:"idle_hours"`
 }
 
-// EnvironmentCleanupCompleted is the reference's EnvironmentCleanupCompletedEvent.
+// EnvironmentCleanupCompleted reports that the cleanup of idle environments
+// completed. It is the reference's EnvironmentCleanupCompletedEvent.
 //
 //wtb:event class=EnvironmentCleanupCompletedEvent wire=EnvironmentCleanupCompletedEvent
 type EnvironmentCleanupCompleted struct {
@@ -152,7 +164,8 @@ type EnvironmentCleanupCompleted struct {
 	IdleHours    int64   `json:"idle_hours"`
 }
 
-// EnvironmentLockAcquired is the reference's EnvironmentLockAcquiredEvent.
+// EnvironmentLockAcquired reports that the lock of an environment was
+// acquired. It is the reference's EnvironmentLockAcquiredEvent.
 //
 //wtb:event class=EnvironmentLockAcquiredEvent wire=EnvironmentLockAcquiredEvent
 type EnvironmentLockAcquired struct {
@@ -163,7 +176,8 @@ type EnvironmentLockAcquired struct {
 	Operation  string  `json:"operation"`
 }
 
-// EnvironmentLockReleased is the reference's EnvironmentLockReleasedEvent.
+// EnvironmentLockReleased reports that the lock of an environment was
+// released. It is the reference's EnvironmentLockReleasedEvent.
 //
 //wtb:event class=EnvironmentLockReleasedEvent wire=EnvironmentLockReleasedEvent
 type EnvironmentLockReleased struct {
@@ -175,7 +189,8 @@ type EnvironmentLockReleased struct {
 	HeldMS     float64 `json:"held_ms"`
 }
 
-// EnvironmentLockTimeout is the reference's EnvironmentLockTimeoutEvent.
+// EnvironmentLockTimeout reports that waiting for the lock of an environment
+// timed out. It is the reference's EnvironmentLockTimeoutEvent.
 //
 //wtb:event class=EnvironmentLockTimeoutEvent wire=EnvironmentLockTimeoutEvent
 type EnvironmentLockTimeout struct {

@@ -8,7 +8,28 @@
 // value: the class name for most families ("ExecutionStartedEvent",
 // "CheckpointCreated"), dotted names for file processing
 // ("file_commit.created"), "ray_..." names for the Ray family, and the kind
-// for LangGraphAudit ("node_completed").
+// for LangGraphAudit ("node_completed"). Decode also accepts the aliases
+// listed in Type.Aliases (the reference class names of the dotted and Ray
+// families, CheckpointCreatedEvent and RollbackPerformedEvent).
+//
+// Field names follow the reference's JSON names in Go spelling (duration_ms
+// is DurationMS, total_size_mb TotalSizeMB). Reference types map to Go as
+// follows: str to string, int to int64, float to float64, Optional[X] to *X,
+// Dict[str, Any] to Map, list to List, List[str] and tuple to Strings,
+// Dict[str, float] to FloatMap, Dict[str, str] to StringMap, Any to any.
+// Those named collection types are written as {} or [] when nil, as the
+// reference's defaults are; optional collections are plain Go maps and
+// slices, written as null when nil.
+//
+// The codec: Decode and DecodeAs read the wire format strictly (unknown
+// fields, wrong JSON types, unreadable timestamps, a missing event_id are
+// errors, reported as *DecodeError with a sentinel for errors.Is); Encode
+// writes it. Types, TypesIn and Lookup list the catalog; New creates an event
+// with the reference's defaults, a UUIDv7 id and the current time.
+//
+// The per-type methods (Type, WireName, MarshalJSON, UnmarshalJSON, EnvID)
+// are generated from the struct declarations into events_gen.go by
+// internal/gen; run go generate after editing a struct.
 package event
 
 //go:generate go run ./internal/gen

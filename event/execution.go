@@ -1,6 +1,7 @@
 package event
 
-// ExecutionStarted is the reference's ExecutionStartedEvent.
+// ExecutionStarted reports that a workflow execution started. It is the
+// reference's ExecutionStartedEvent.
 //
 //wtb:event class=ExecutionStartedEvent wire=ExecutionStartedEvent
 type ExecutionStarted struct {
@@ -12,7 +13,8 @@ type ExecutionStarted struct {
 	Breakpoints  List   `json:"breakpoints"`
 }
 
-// ExecutionPaused is the reference's ExecutionPausedEvent.
+// ExecutionPaused reports that an execution paused (at a breakpoint, manually
+// or on an error). It is the reference's ExecutionPausedEvent.
 //
 //wtb:event class=ExecutionPausedEvent wire=ExecutionPausedEvent
 type ExecutionPaused struct {
@@ -24,7 +26,8 @@ type ExecutionPaused struct {
 	ElapsedTimeMS float64 `json:"elapsed_time_ms"`
 }
 
-// ExecutionResumed is the reference's ExecutionResumedEvent.
+// ExecutionResumed reports that a paused execution resumed, possibly with a
+// modified state. It is the reference's ExecutionResumedEvent.
 //
 //wtb:event class=ExecutionResumedEvent wire=ExecutionResumedEvent
 type ExecutionResumed struct {
@@ -34,7 +37,8 @@ type ExecutionResumed struct {
 	ModifiedState  map[string]any `json:"modified_state"`
 }
 
-// ExecutionCompleted is the reference's ExecutionCompletedEvent.
+// ExecutionCompleted reports that an execution completed. It is the
+// reference's ExecutionCompletedEvent.
 //
 //wtb:event class=ExecutionCompletedEvent wire=ExecutionCompletedEvent
 type ExecutionCompleted struct {
@@ -47,7 +51,8 @@ type ExecutionCompleted struct {
 	CheckpointsCreated int64   `json:"checkpoints_created"`
 }
 
-// ExecutionFailed is the reference's ExecutionFailedEvent.
+// ExecutionFailed reports that an execution failed. It is the reference's
+// ExecutionFailedEvent.
 //
 //wtb:event class=ExecutionFailedEvent wire=ExecutionFailedEvent
 type ExecutionFailed struct {
@@ -61,7 +66,8 @@ type ExecutionFailed struct {
 	DurationMS   float64 `json:"duration_ms"`
 }
 
-// ExecutionCancelled is the reference's ExecutionCancelledEvent.
+// ExecutionCancelled reports that an execution was cancelled. It is the
+// reference's ExecutionCancelledEvent.
 //
 //wtb:event class=ExecutionCancelledEvent wire=ExecutionCancelledEvent
 type ExecutionCancelled struct {

@@ -1,6 +1,7 @@
 package event
 
-// FileCommitCreated is the reference's FileCommitCreatedEvent.
+// FileCommitCreated reports that a commit of tracked files was created. It is
+// the reference's FileCommitCreatedEvent.
 //
 //wtb:event class=FileCommitCreatedEvent wire=file_commit.created alias=FileCommitCreatedEvent
 type FileCommitCreated struct {
@@ -13,7 +14,8 @@ type FileCommitCreated struct {
 	ExecutionID    *string `json:"execution_id"` // optional correlation to a WTB execution
 }
 
-// FileCommitDeleted is the reference's FileCommitDeletedEvent.
+// FileCommitDeleted reports that a file commit was deleted (its blobs are
+// kept). It is the reference's FileCommitDeletedEvent.
 //
 //wtb:event class=FileCommitDeletedEvent wire=file_commit.deleted alias=FileCommitDeletedEvent
 type FileCommitDeleted struct {
@@ -22,7 +24,8 @@ type FileCommitDeleted struct {
 	FileCount int64  `json:"file_count"` // mementos deleted (blobs are kept)
 }
 
-// FileCommitVerified is the reference's FileCommitVerifiedEvent.
+// FileCommitVerified reports that the blobs of a file commit were verified. It
+// is the reference's FileCommitVerifiedEvent.
 //
 //wtb:event class=FileCommitVerifiedEvent wire=file_commit.verified alias=FileCommitVerifiedEvent
 type FileCommitVerified struct {
@@ -31,7 +34,8 @@ type FileCommitVerified struct {
 	BlobsVerified int64  `json:"blobs_verified"`
 }
 
-// FileRestored is the reference's FileRestoredEvent.
+// FileRestored reports that the files of a commit were restored. It is the
+// reference's FileRestoredEvent.
 //
 //wtb:event class=FileRestoredEvent wire=file.restored alias=FileRestoredEvent
 type FileRestored struct {
@@ -43,7 +47,9 @@ type FileRestored struct {
 	CheckpointID   *int64  `json:"checkpoint_id"` // set when restore was driven by a checkpoint
 }
 
-// FileRestoreFailed is the reference's FileRestoreFailedEvent.
+// FileRestoreFailed reports that restoring the files of a commit failed (file
+// processing; not WorkspaceFileRestoreFailed). It is the reference's
+// FileRestoreFailedEvent.
 //
 //wtb:event class=FileRestoreFailedEvent wire=file.restore_failed
 type FileRestoreFailed struct {
@@ -53,7 +59,8 @@ type FileRestoreFailed struct {
 	PartialRestored Strings `json:"partial_restored"` // paths restored before the failure
 }
 
-// CheckpointFileLinkCreated is the reference's CheckpointFileLinkCreatedEvent.
+// CheckpointFileLinkCreated reports that a file commit was linked to a
+// checkpoint. It is the reference's CheckpointFileLinkCreatedEvent.
 //
 //wtb:event class=CheckpointFileLinkCreatedEvent wire=checkpoint_file_link.created alias=CheckpointFileLinkCreatedEvent
 type CheckpointFileLinkCreated struct {
@@ -64,7 +71,8 @@ type CheckpointFileLinkCreated struct {
 	TotalSizeBytes int64  `json:"total_size_bytes"`
 }
 
-// CheckpointFileLinkVerified is the reference's CheckpointFileLinkVerifiedEvent.
+// CheckpointFileLinkVerified reports that the link of a checkpoint to a file
+// commit was verified. It is the reference's CheckpointFileLinkVerifiedEvent.
 //
 //wtb:event class=CheckpointFileLinkVerifiedEvent wire=checkpoint_file_link.verified alias=CheckpointFileLinkVerifiedEvent
 type CheckpointFileLinkVerified struct {
@@ -74,7 +82,8 @@ type CheckpointFileLinkVerified struct {
 	BlobsVerified int64  `json:"blobs_verified"`
 }
 
-// BlobCreated is the reference's BlobCreatedEvent.
+// BlobCreated reports that a content-addressed blob was stored. It is the
+// reference's BlobCreatedEvent.
 //
 //wtb:event class=BlobCreatedEvent wire=blob.created alias=BlobCreatedEvent
 type BlobCreated struct {
@@ -84,7 +93,8 @@ type BlobCreated struct {
 	IsDuplicate bool   `json:"is_duplicate"` // false for new blobs (not emitted for duplicates)
 }
 
-// BlobDeleted is the reference's BlobDeletedEvent.
+// BlobDeleted reports that a blob was deleted. It is the reference's
+// BlobDeletedEvent.
 //
 //wtb:event class=BlobDeletedEvent wire=blob.deleted alias=BlobDeletedEvent
 type BlobDeleted struct {
@@ -93,7 +103,8 @@ type BlobDeleted struct {
 	SizeBytes int64  `json:"size_bytes"`
 }
 
-// FileTrackingStarted is the reference's FileTrackingStartedEvent.
+// FileTrackingStarted reports that a file-tracking operation started. It is
+// the reference's FileTrackingStartedEvent.
 //
 //wtb:event class=FileTrackingStartedEvent wire=file_tracking.started alias=FileTrackingStartedEvent
 type FileTrackingStarted struct {
@@ -103,7 +114,8 @@ type FileTrackingStarted struct {
 	CheckpointID *int64  `json:"checkpoint_id"` // target checkpoint for track-and-link
 }
 
-// FileTrackingCompleted is the reference's FileTrackingCompletedEvent.
+// FileTrackingCompleted reports that a file-tracking operation completed. It
+// is the reference's FileTrackingCompletedEvent.
 //
 //wtb:event class=FileTrackingCompletedEvent wire=file_tracking.completed alias=FileTrackingCompletedEvent
 type FileTrackingCompleted struct {
@@ -113,7 +125,8 @@ type FileTrackingCompleted struct {
 	DurationMS  int64  `json:"duration_ms"`
 }
 
-// FileTrackingFailed is the reference's FileTrackingFailedEvent.
+// FileTrackingFailed reports that a file-tracking operation failed. It is the
+// reference's FileTrackingFailedEvent.
 //
 //wtb:event class=FileTrackingFailedEvent wire=file_tracking.failed alias=FileTrackingFailedEvent
 type FileTrackingFailed struct {

@@ -5,7 +5,11 @@ import (
 	"strconv"
 )
 
-// LangGraphAudit is the reference's LangGraphAuditEvent.
+// LangGraphAudit records one LangGraph stream event (node, tool, LLM,
+// retriever, checkpoint, super-step or custom) for the audit trail. It is the
+// reference's LangGraphAuditEvent. Its wire name is its Kind; the empty Kind
+// stands for LangGraphCustomEvent (the reference's default) and is written as
+// "custom_event".
 //
 //wtb:event class=LangGraphAuditEvent wire=@kinds
 type LangGraphAudit struct {

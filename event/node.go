@@ -1,6 +1,7 @@
 package event
 
-// NodeStarted is the reference's NodeStartedEvent.
+// NodeStarted reports that a node of the graph started. It is the reference's
+// NodeStartedEvent.
 //
 //wtb:event class=NodeStartedEvent wire=NodeStartedEvent
 type NodeStarted struct {
@@ -13,7 +14,8 @@ type NodeStarted struct {
 	EntryCheckpointID *int64 `json:"entry_checkpoint_id"`
 }
 
-// NodeCompleted is the reference's NodeCompletedEvent.
+// NodeCompleted reports that a node completed. It is the reference's
+// NodeCompletedEvent.
 //
 //wtb:event class=NodeCompletedEvent wire=NodeCompletedEvent
 type NodeCompleted struct {
@@ -28,7 +30,8 @@ type NodeCompleted struct {
 	OutputVariables  Map     `json:"output_variables"`
 }
 
-// NodeFailed is the reference's NodeFailedEvent.
+// NodeFailed reports that a node failed; Recoverable (default true) tells
+// whether a retry may succeed. It is the reference's NodeFailedEvent.
 //
 //wtb:event class=NodeFailedEvent wire=NodeFailedEvent
 type NodeFailed struct {
@@ -42,7 +45,8 @@ type NodeFailed struct {
 	Recoverable  bool    `json:"recoverable" default:"true"`
 }
 
-// NodeSkipped is the reference's NodeSkippedEvent.
+// NodeSkipped reports that a node was skipped. It is the reference's
+// NodeSkippedEvent.
 //
 //wtb:event class=NodeSkippedEvent wire=NodeSkippedEvent
 type NodeSkipped struct {

@@ -1,6 +1,7 @@
 package event
 
-// RayBatchTestStarted is the reference's RayBatchTestStartedEvent.
+// RayBatchTestStarted reports that a Ray batch test started. It is the
+// reference's RayBatchTestStartedEvent.
 //
 //wtb:event class=RayBatchTestStartedEvent wire=ray_batch_test_started alias=RayBatchTestStartedEvent
 type RayBatchTestStarted struct {
@@ -17,7 +18,8 @@ type RayBatchTestStarted struct {
 	ConfigSnapshot      Map     `json:"config_snapshot"`
 }
 
-// RayBatchTestCompleted is the reference's RayBatchTestCompletedEvent.
+// RayBatchTestCompleted reports that a Ray batch test completed. It is the
+// reference's RayBatchTestCompletedEvent.
 //
 //wtb:event class=RayBatchTestCompletedEvent wire=ray_batch_test_completed alias=RayBatchTestCompletedEvent
 type RayBatchTestCompleted struct {
@@ -36,7 +38,8 @@ type RayBatchTestCompleted struct {
 	HasComparisonMatrix bool    `json:"has_comparison_matrix"`
 }
 
-// RayBatchTestFailed is the reference's RayBatchTestFailedEvent.
+// RayBatchTestFailed reports that a Ray batch test failed. It is the
+// reference's RayBatchTestFailedEvent.
 //
 //wtb:event class=RayBatchTestFailedEvent wire=ray_batch_test_failed alias=RayBatchTestFailedEvent
 type RayBatchTestFailed struct {
@@ -54,7 +57,8 @@ type RayBatchTestFailed struct {
 	VariantsPending   int64   `json:"variants_pending"`
 }
 
-// RayBatchTestCancelled is the reference's RayBatchTestCancelledEvent.
+// RayBatchTestCancelled reports that a Ray batch test was cancelled. It is the
+// reference's RayBatchTestCancelledEvent.
 //
 //wtb:event class=RayBatchTestCancelledEvent wire=ray_batch_test_cancelled alias=RayBatchTestCancelledEvent
 type RayBatchTestCancelled struct {
@@ -70,7 +74,8 @@ type RayBatchTestCancelled struct {
 	VariantsCancelled int64   `json:"variants_cancelled"`
 }
 
-// RayBatchTestProgress is the reference's RayBatchTestProgressEvent.
+// RayBatchTestProgress reports that a Ray batch test made progress. It is the
+// reference's RayBatchTestProgressEvent.
 //
 //wtb:event class=RayBatchTestProgressEvent wire=ray_batch_test_progress alias=RayBatchTestProgressEvent
 type RayBatchTestProgress struct {
@@ -87,7 +92,8 @@ type RayBatchTestProgress struct {
 	VariantsPerSecond    float64 `json:"variants_per_second"`
 }
 
-// RayActorPoolCreated is the reference's RayActorPoolCreatedEvent.
+// RayActorPoolCreated reports that the actor pool of a batch test was created.
+// It is the reference's RayActorPoolCreatedEvent.
 //
 //wtb:event class=RayActorPoolCreatedEvent wire=ray_actor_pool_created alias=RayActorPoolCreatedEvent
 type RayActorPoolCreated struct {
@@ -101,7 +107,8 @@ type RayActorPoolCreated struct {
 	ActorIDs         Strings `json:"actor_ids"`
 }
 
-// RayActorInitialized is the reference's RayActorInitializedEvent.
+// RayActorInitialized reports that a Ray actor was initialised. It is the
+// reference's RayActorInitializedEvent.
 //
 //wtb:event class=RayActorInitializedEvent wire=ray_actor_initialized alias=RayActorInitializedEvent
 type RayActorInitialized struct {
@@ -115,7 +122,8 @@ type RayActorInitialized struct {
 	FileTrackingEnabled  bool    `json:"file_tracking_enabled"`
 }
 
-// RayActorFailed is the reference's RayActorFailedEvent.
+// RayActorFailed reports that a Ray actor failed. It is the reference's
+// RayActorFailedEvent.
 //
 //wtb:event class=RayActorFailedEvent wire=ray_actor_failed alias=RayActorFailedEvent
 type RayActorFailed struct {
@@ -130,7 +138,8 @@ type RayActorFailed struct {
 	ExecutionsCompleted int64   `json:"executions_completed"`
 }
 
-// RayActorRestarted is the reference's RayActorRestartedEvent.
+// RayActorRestarted reports that a Ray actor was restarted. It is the
+// reference's RayActorRestartedEvent.
 //
 //wtb:event class=RayActorRestartedEvent wire=ray_actor_restarted alias=RayActorRestartedEvent
 type RayActorRestarted struct {
@@ -143,7 +152,9 @@ type RayActorRestarted struct {
 	Reason       string  `json:"reason"`
 }
 
-// RayVariantExecutionStarted is the reference's RayVariantExecutionStartedEvent.
+// RayVariantExecutionStarted reports that the execution of one variant
+// combination started on an actor. It is the reference's
+// RayVariantExecutionStartedEvent.
 //
 //wtb:event class=RayVariantExecutionStartedEvent wire=ray_variant_execution_started alias=RayVariantExecutionStartedEvent
 type RayVariantExecutionStarted struct {
@@ -159,7 +170,9 @@ type RayVariantExecutionStarted struct {
 	TotalInQueue    int64     `json:"total_in_queue"`
 }
 
-// RayVariantExecutionCompleted is the reference's RayVariantExecutionCompletedEvent.
+// RayVariantExecutionCompleted reports that the execution of a variant
+// combination completed. It is the reference's
+// RayVariantExecutionCompletedEvent.
 //
 //wtb:event class=RayVariantExecutionCompletedEvent wire=ray_variant_execution_completed alias=RayVariantExecutionCompletedEvent
 type RayVariantExecutionCompleted struct {
@@ -180,7 +193,8 @@ type RayVariantExecutionCompleted struct {
 	FileCommitID    *string   `json:"file_commit_id"`
 }
 
-// RayVariantExecutionFailed is the reference's RayVariantExecutionFailedEvent.
+// RayVariantExecutionFailed reports that the execution of a variant
+// combination failed. It is the reference's RayVariantExecutionFailedEvent.
 //
 //wtb:event class=RayVariantExecutionFailedEvent wire=ray_variant_execution_failed alias=RayVariantExecutionFailedEvent
 type RayVariantExecutionFailed struct {
@@ -200,7 +214,9 @@ type RayVariantExecutionFailed struct {
 	CheckpointsCreated int64     `json:"checkpoints_created"`
 }
 
-// RayVariantExecutionCancelled is the reference's RayVariantExecutionCancelledEvent.
+// RayVariantExecutionCancelled reports that the execution of a variant
+// combination was cancelled. It is the reference's
+// RayVariantExecutionCancelledEvent.
 //
 //wtb:event class=RayVariantExecutionCancelledEvent wire=ray_variant_execution_cancelled alias=RayVariantExecutionCancelledEvent
 type RayVariantExecutionCancelled struct {
@@ -215,7 +231,8 @@ type RayVariantExecutionCancelled struct {
 	DurationMS      int64   `json:"duration_ms"`
 }
 
-// RayVariantFilesTracked is the reference's RayVariantFilesTrackedEvent.
+// RayVariantFilesTracked reports that the output files of a variant execution
+// were tracked. It is the reference's RayVariantFilesTrackedEvent.
 //
 //wtb:event class=RayVariantFilesTrackedEvent wire=ray_variant_files_tracked alias=RayVariantFilesTrackedEvent
 type RayVariantFilesTracked struct {
@@ -232,7 +249,9 @@ type RayVariantFilesTracked struct {
 	FilePaths       Strings `json:"file_paths"`
 }
 
-// RayVariantFilesTrackingFailed is the reference's RayVariantFilesTrackingFailedEvent.
+// RayVariantFilesTrackingFailed reports that tracking the output files of a
+// variant execution failed. It is the reference's
+// RayVariantFilesTrackingFailedEvent.
 //
 //wtb:event class=RayVariantFilesTrackingFailedEvent wire=ray_variant_files_tracking_failed alias=RayVariantFilesTrackingFailedEvent
 type RayVariantFilesTrackingFailed struct {
@@ -247,7 +266,8 @@ type RayVariantFilesTrackingFailed struct {
 	FailedFiles     Strings `json:"failed_files"`
 }
 
-// RayBackpressureApplied is the reference's RayBackpressureAppliedEvent.
+// RayBackpressureApplied reports that submission was throttled because too
+// many tasks were pending. It is the reference's RayBackpressureAppliedEvent.
 //
 //wtb:event class=RayBackpressureAppliedEvent wire=ray_backpressure_applied alias=RayBackpressureAppliedEvent
 type RayBackpressureApplied struct {
@@ -260,7 +280,8 @@ type RayBackpressureApplied struct {
 	WaitTimeMS      int64   `json:"wait_time_ms"`
 }
 
-// RayBackpressureReleased is the reference's RayBackpressureReleasedEvent.
+// RayBackpressureReleased reports that throttling of task submission ended. It
+// is the reference's RayBackpressureReleasedEvent.
 //
 //wtb:event class=RayBackpressureReleasedEvent wire=ray_backpressure_released alias=RayBackpressureReleasedEvent
 type RayBackpressureReleased struct {

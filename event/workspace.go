@@ -2,7 +2,8 @@ package event
 
 import "time"
 
-// WorkspaceCreated is the reference's WorkspaceCreatedEvent.
+// WorkspaceCreated reports that an isolated workspace was created for an
+// execution. It is the reference's WorkspaceCreatedEvent.
 //
 //wtb:event class=WorkspaceCreatedEvent wire=WorkspaceCreatedEvent
 type WorkspaceCreated struct {
@@ -19,7 +20,8 @@ type WorkspaceCreated struct {
 	ParentWorkspaceID      *string `json:"parent_workspace_id"`          // set for branch forks
 }
 
-// WorkspaceActivated is the reference's WorkspaceActivatedEvent.
+// WorkspaceActivated reports that a workspace became the working directory of
+// an execution. It is the reference's WorkspaceActivatedEvent.
 //
 //wtb:event class=WorkspaceActivatedEvent wire=WorkspaceActivatedEvent
 type WorkspaceActivated struct {
@@ -30,7 +32,8 @@ type WorkspaceActivated struct {
 	NewCWD      string `json:"new_cwd"`
 }
 
-// WorkspaceDeactivated is the reference's WorkspaceDeactivatedEvent.
+// WorkspaceDeactivated reports that a workspace stopped being the working
+// directory. It is the reference's WorkspaceDeactivatedEvent.
 //
 //wtb:event class=WorkspaceDeactivatedEvent wire=WorkspaceDeactivatedEvent
 type WorkspaceDeactivated struct {
@@ -42,7 +45,8 @@ type WorkspaceDeactivated struct {
 	RestoredCWD     string `json:"restored_cwd"`
 }
 
-// WorkspaceCleanedUp is the reference's WorkspaceCleanedUpEvent.
+// WorkspaceCleanedUp reports that a workspace was removed or preserved for
+// debugging. It is the reference's WorkspaceCleanedUpEvent.
 //
 //wtb:event class=WorkspaceCleanedUpEvent wire=WorkspaceCleanedUpEvent
 type WorkspaceCleanedUp struct {
@@ -54,7 +58,8 @@ type WorkspaceCleanedUp struct {
 	Preserved       bool   `json:"preserved"` // true if kept for debugging
 }
 
-// FileSnapshotCreated is the reference's FileSnapshotCreatedEvent.
+// FileSnapshotCreated reports that a snapshot of source files was taken for a
+// workspace. It is the reference's FileSnapshotCreatedEvent.
 //
 //wtb:event class=FileSnapshotCreatedEvent wire=FileSnapshotCreatedEvent
 type FileSnapshotCreated struct {
@@ -67,7 +72,8 @@ type FileSnapshotCreated struct {
 	SourcePaths    Strings `json:"source_paths"`
 }
 
-// FileRestore is the reference's FileRestoreEvent.
+// FileRestore reports that files of a commit were restored into a workspace.
+// It is the reference's FileRestoreEvent.
 //
 //wtb:event class=FileRestoreEvent wire=FileRestoreEvent
 type FileRestore struct {
@@ -83,7 +89,9 @@ type FileRestore struct {
 	ErrorMessage   *string `json:"error_message"`
 }
 
-// WorkspaceFileRestoreFailed is the reference's FileRestoreFailedEvent.
+// WorkspaceFileRestoreFailed reports that restoring files into a workspace
+// failed (the reference's workspace FileRestoreFailedEvent, wire name
+// "FileRestoreFailedEvent"). It is the reference's FileRestoreFailedEvent.
 //
 //wtb:event class=FileRestoreFailedEvent wire=FileRestoreFailedEvent
 type WorkspaceFileRestoreFailed struct {
@@ -95,7 +103,8 @@ type WorkspaceFileRestoreFailed struct {
 	ErrorType    string `json:"error_type"`
 }
 
-// ForkRequested is the reference's ForkRequestedEvent.
+// ForkRequested reports that a fork of an execution was requested. It is the
+// reference's ForkRequestedEvent.
 //
 //wtb:event class=ForkRequestedEvent wire=ForkRequestedEvent
 type ForkRequested struct {
@@ -107,7 +116,8 @@ type ForkRequested struct {
 	WorkspaceID       string `json:"workspace_id"`
 }
 
-// ForkCompleted is the reference's ForkCompletedEvent.
+// ForkCompleted reports that a fork of an execution is ready. It is the
+// reference's ForkCompletedEvent.
 //
 //wtb:event class=ForkCompletedEvent wire=ForkCompletedEvent
 type ForkCompleted struct {
@@ -122,7 +132,8 @@ type ForkCompleted struct {
 	TotalSizeBytes    int64  `json:"total_size_bytes"`
 }
 
-// VenvCreated is the reference's VenvCreatedEvent.
+// VenvCreated reports that a virtual environment was created for a workspace.
+// It is the reference's VenvCreatedEvent.
 //
 //wtb:event class=VenvCreatedEvent wire=VenvCreatedEvent
 type VenvCreated struct {
@@ -136,7 +147,8 @@ type VenvCreated struct {
 	CreationTimeMS float64 `json:"creation_time_ms"`
 }
 
-// VenvReused is the reference's VenvReusedEvent.
+// VenvReused reports that an existing virtual environment was reused. It is
+// the reference's VenvReusedEvent.
 //
 //wtb:event class=VenvReusedEvent wire=VenvReusedEvent
 type VenvReused struct {
@@ -147,7 +159,8 @@ type VenvReused struct {
 	OriginalCreationTime *time.Time `json:"original_creation_time"`
 }
 
-// VenvInvalidated is the reference's VenvInvalidatedEvent.
+// VenvInvalidated reports that a virtual environment was invalidated by a
+// specification change. It is the reference's VenvInvalidatedEvent.
 //
 //wtb:event class=VenvInvalidatedEvent wire=VenvInvalidatedEvent
 type VenvInvalidated struct {
@@ -159,7 +172,8 @@ type VenvInvalidated struct {
 	AffectedWorkspaces Strings `json:"affected_workspaces"`
 }
 
-// VenvMismatchWarning is the reference's VenvMismatchWarningEvent.
+// VenvMismatchWarning reports that the current virtual environment differs
+// from a checkpoint's. It is the reference's VenvMismatchWarningEvent.
 //
 //wtb:event class=VenvMismatchWarningEvent wire=VenvMismatchWarningEvent
 type VenvMismatchWarning struct {
@@ -171,7 +185,8 @@ type VenvMismatchWarning struct {
 	CurrentPackages  Strings `json:"current_packages"`
 }
 
-// VenvRestored is the reference's VenvRestoredEvent.
+// VenvRestored reports that a virtual environment was restored for a
+// checkpoint. It is the reference's VenvRestoredEvent.
 //
 //wtb:event class=VenvRestoredEvent wire=VenvRestoredEvent
 type VenvRestored struct {
@@ -183,7 +198,8 @@ type VenvRestored struct {
 	RestoreTimeMS float64 `json:"restore_time_ms"`
 }
 
-// ActorCreated is the reference's ActorCreatedEvent.
+// ActorCreated reports that an actor was created for an execution. It is the
+// reference's ActorCreatedEvent.
 //
 //wtb:event class=ActorCreatedEvent wire=ActorCreatedEvent
 type ActorCreated struct {
@@ -196,7 +212,8 @@ type ActorCreated struct {
 	Resources   Map    `json:"resources"`  // num_cpus, num_gpus, memory
 }
 
-// ActorReset is the reference's ActorResetEvent.
+// ActorReset reports that an actor was reset. It is the reference's
+// ActorResetEvent.
 //
 //wtb:event class=ActorResetEvent wire=ActorResetEvent
 type ActorReset struct {
@@ -206,7 +223,8 @@ type ActorReset struct {
 	ResourcesCleared Strings `json:"resources_cleared"`
 }
 
-// ActorKilled is the reference's ActorKilledEvent.
+// ActorKilled reports that an actor was killed. It is the reference's
+// ActorKilledEvent.
 //
 //wtb:event class=ActorKilledEvent wire=ActorKilledEvent
 type ActorKilled struct {
@@ -216,7 +234,8 @@ type ActorKilled struct {
 	ResourcesReleased Strings `json:"resources_released"`
 }
 
-// ResourcesReleased is the reference's ResourcesReleasedEvent.
+// ResourcesReleased reports that an actor released resources (GPU memory,
+// ...). It is the reference's ResourcesReleasedEvent.
 //
 //wtb:event class=ResourcesReleasedEvent wire=ResourcesReleasedEvent
 type ResourcesReleased struct {
@@ -227,7 +246,8 @@ type ResourcesReleased struct {
 	ResourcesList    Strings `json:"resources_list"`
 }
 
-// ResourcesReacquired is the reference's ResourcesReacquiredEvent.
+// ResourcesReacquired reports that an actor reacquired its resources. It is
+// the reference's ResourcesReacquiredEvent.
 //
 //wtb:event class=ResourcesReacquiredEvent wire=ResourcesReacquiredEvent
 type ResourcesReacquired struct {
@@ -237,7 +257,8 @@ type ResourcesReacquired struct {
 	ReacquisitionTimeMS  float64 `json:"reacquisition_time_ms"`
 }
 
-// OrphanWorkspaceDetected is the reference's OrphanWorkspaceDetectedEvent.
+// OrphanWorkspaceDetected reports that a workspace left behind by a dead
+// process was found. It is the reference's OrphanWorkspaceDetectedEvent.
 //
 //wtb:event class=OrphanWorkspaceDetectedEvent wire=OrphanWorkspaceDetectedEvent
 type OrphanWorkspaceDetected struct {
@@ -248,7 +269,8 @@ type OrphanWorkspaceDetected struct {
 	Action        string  `json:"action"` // "cleaned", "preserved"
 }
 
-// OrphanCleanupCompleted is the reference's OrphanCleanupCompletedEvent.
+// OrphanCleanupCompleted reports that the cleanup of orphaned workspaces
+// completed. It is the reference's OrphanCleanupCompletedEvent.
 //
 //wtb:event class=OrphanCleanupCompletedEvent wire=OrphanCleanupCompletedEvent
 type OrphanCleanupCompleted struct {
