@@ -169,19 +169,42 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 		hctx = b.rootChild(ctx, depth)
 	}
 	var errs error
-	for _, s := range subs {
+	for i := 0; i < len(subs); {
+		i = b.dispatch(ctx, hctx, subs, i, ev, &errs)
+	}
+	return errs
+}
+
+// dispatch delivers ev to subs[i:] and returns len(subs). A panicking handler
+// ends the loop early: the deferred recover isolates it, and dispatch returns
+// the index after it so Publish resumes with the next subscription. One
+// deferred recover per publish, rather than one per handler call, keeps the
+// loop cheap.
+func (b *Bus) dispatch(ctx context.Context, hctx *depthCtx, subs []*Subscription, i int, ev event.Event, errs *error) (next int) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.recovered(hctx, subs[next], ev, r)
+			next++
+		}
+	}()
+	for next = i; next < len(subs); next++ {
+		s := subs[next]
 		if s.closed.Load() {
 			continue
 		}
-		if s.async == nil {
-			b.call(hctx, s, ev)
+		if s.async != nil {
+			if err := b.enqueue(ctx, hctx.detached(), s, ev); err != nil {
+				*errs = errors.Join(*errs, err)
+			}
 			continue
 		}
-		if err := b.enqueue(ctx, hctx.detached(), s, ev); err != nil {
-			errs = errors.Join(errs, err)
+		if err := s.h(hctx, ev); err != nil {
+			b.handlerFailed(hctx, s, ev, err)
+			continue
 		}
+		s.delivered.Add(1)
 	}
-	return errs
+	return next
 }
 
 // PublishAll publishes evs in order with Publish. It stops at the first

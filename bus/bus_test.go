@@ -468,3 +468,36 @@ func TestInvalidArgumentsPanic(t *testing.T) {
 		t.Fatal("a rejected subscription was registered")
 	}
 }
+
+func TestConsecutiveFailuresAreAllIsolated(t *testing.T) {
+	logger, rec := newLogger()
+	b := bus.New(bus.WithLogger(logger))
+	var tr trace
+	kinds := []string{"panic", "panic", "ok", "error", "panic", "ok"}
+	for i, k := range kinds {
+		b.SubscribeAll(func(context.Context, event.Event) error {
+			tr.add(fmt.Sprint(i))
+			switch k {
+			case "panic":
+				panic(k)
+			case "error":
+				return errors.New(k)
+			}
+			return nil
+		})
+	}
+	for range 2 {
+		if err := b.Publish(context.Background(), started("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := strings.Join(tr.list(), ""), "012345012345"; got != want {
+		t.Fatalf("handlers ran %q, want %q", got, want)
+	}
+	if st := b.Stats(); st.Panics != 6 || st.Failed != 2 || st.Delivered != 4 {
+		t.Fatalf("stats %+v, want 6 panics, 2 failed, 4 delivered", st)
+	}
+	if n := len(rec.all()); n != 8 {
+		t.Fatalf("%d log records, want 8", n)
+	}
+}
