@@ -23,8 +23,12 @@ var ErrBusGone = errors.New("bus: the bridge's bus has been discarded")
 // program drops every other reference to the Bus, the Bus is collected and
 // the bridge's registrations on the outside system are removed.
 type Bridge interface {
+	// Enable attaches the bridge; it does nothing if already enabled.
 	Enable() error
+	// Disable detaches exactly the bridge's own registrations; it does
+	// nothing if already disabled.
 	Disable() error
+	// Enabled reports whether the bridge is attached.
 	Enabled() bool
 }
 
@@ -32,6 +36,7 @@ type Bridge interface {
 // bus. Subscribe registers handler and returns a function that removes
 // exactly that registration; the function may be called more than once.
 type Source interface {
+	// Subscribe registers handler for the source's events.
 	Subscribe(handler func(msg any)) (unsubscribe func(), err error)
 }
 

@@ -317,7 +317,9 @@ func (b *Bus) SubscriberCount(typ *event.Type) int {
 
 // Close closes every subscription (draining asynchronous queues) and makes
 // later Publish calls fail with ErrClosed. Subscriptions made after Close are
-// returned already closed. Close is idempotent.
+// returned already closed. Close is idempotent. Like Subscription.Close it
+// waits for asynchronous queues to drain, so an asynchronous handler must not
+// call it synchronously.
 func (b *Bus) Close() {
 	b.closed.Store(true)
 	b.mu.Lock()
