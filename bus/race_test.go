@@ -60,9 +60,13 @@ func TestConcurrentPublishWithChurn(t *testing.T) {
 				var n atomic.Int64
 				s := b.SubscribeAll(func(context.Context, event.Event) error { n.Add(1); return nil })
 				s2 := bus.Subscribe(b, func(context.Context, *event.NodeStarted) error { n.Add(1); return nil })
+				s3 := b.SubscribeAll(func(context.Context, event.Event) error { n.Add(1); return nil }, bus.Async(16, bus.DropNewest))
+				s4 := b.SubscribeAll(func(context.Context, event.Event) error { n.Add(1); return nil }, bus.Async(16, bus.Block))
 				s.Close()
 				s2.Close()
-				if n.Load() > total*2 {
+				s3.Close()
+				s4.Close()
+				if n.Load() > total*4 {
 					t.Errorf("churned subscription got %d events", n.Load())
 				}
 				churned.Add(1)
