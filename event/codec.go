@@ -187,15 +187,18 @@ func isSpace(r io.Reader) bool {
 
 // finishDecode completes an UnmarshalJSON: it classifies a decoding error
 // and checks the document's event_type, event_id and timestamp.
-func finishDecode(t *Type, err error, docType *string, tsSet bool, b *Base) error {
+func finishDecode(t *Type, doc []byte, err error, docType *string, tsSet bool, b *Base) error {
 	wire := ""
-	if docType != nil {
+	if docType != nil && byWire[*docType] == t {
 		wire = *docType
 	} else if len(t.WireNames) == 1 {
 		wire = t.WireNames[0]
 	}
 	if err != nil {
 		return classify(wire, err)
+	}
+	if err := checkKeys(t, wire, doc); err != nil {
+		return err
 	}
 	if docType != nil && byWire[*docType] != t {
 		return newDecodeError(wire, "event_type", ErrTypeMismatch, nil, fmt.Sprintf("%q is not a wire name of %s", *docType, t.Name))
@@ -281,7 +284,7 @@ func DecodeAs(wireName string, data []byte) (Event, error) {
 		case lg.Kind == "":
 			lg.Kind = LangGraphKind(wireName)
 		case string(lg.Kind) != wireName:
-			return nil, newDecodeError(string(lg.Kind), "event_type", ErrTypeMismatch, nil, fmt.Sprintf("document kind %q, expected %q", lg.Kind, wireName))
+			return nil, newDecodeError(wireName, "event_type", ErrTypeMismatch, nil, fmt.Sprintf("document kind %q, expected %q", lg.Kind, wireName))
 		}
 	}
 	return ev, nil
@@ -312,6 +315,64 @@ func Encode(ev Event) ([]byte, error) {
 		return nil, fmt.Errorf("%w %s: %w", ErrEncode, ev.WireName(), err)
 	}
 	return b, nil
+}
+
+// checkKeys rejects what encoding/json lets through: a top-level key that
+// matches a field only when case is ignored (ErrUnknownField) and a key that
+// appears twice (ErrMalformed); both would silently drop a value. doc has
+// already been decoded, so it is well-formed.
+func checkKeys(t *Type, wire string, doc []byte) error {
+	var seen uint64
+	var bad *DecodeError
+	topLevel(doc, func(rawKey []byte) bool {
+		i, ok := t.keys[string(rawKey)]
+		key := rawKey
+		if !ok && bytes.IndexByte(rawKey, '\\') >= 0 {
+			var s string
+			if err := json.Unmarshal(append(append([]byte{'"'}, rawKey...), '"'), &s); err == nil {
+				key = []byte(s)
+				i, ok = t.keys[s]
+			}
+		}
+		switch {
+		case !ok:
+			bad = newDecodeError(wire, string(key), ErrUnknownField, nil, strconv.Quote(string(key)))
+		case seen&(1<<i) != 0:
+			bad = newDecodeError(wire, string(key), ErrMalformed, nil, "duplicate key "+strconv.Quote(string(key)))
+		}
+		seen |= 1 << i
+		return bad == nil
+	})
+	if bad != nil {
+		return bad
+	}
+	return nil
+}
+
+// topLevel calls fn with the raw (still escaped) text of every top-level key
+// of the well-formed JSON object doc, until fn returns false.
+func topLevel(doc []byte, fn func(key []byte) bool) {
+	i := skipWS(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return
+	}
+	i = skipWS(doc, i+1)
+	for i < len(doc) && doc[i] == '"' {
+		end := skipString(doc, i)
+		if end < 0 || !fn(doc[i+1:end-1]) {
+			return
+		}
+		i = skipWS(doc, end)
+		if i >= len(doc) || doc[i] != ':' {
+			return
+		}
+		if i = skipValue(doc, skipWS(doc, i+1)); i < 0 {
+			return
+		}
+		if i = skipWS(doc, i); i < len(doc) && doc[i] == ',' {
+			i = skipWS(doc, i+1)
+		}
+	}
 }
 
 // scanEventType finds the raw value of the top-level "event_type" key (the

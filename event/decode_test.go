@@ -88,7 +88,11 @@ func TestDecodeBadInput(t *testing.T) {
 		{"missing id", `{"event_type":"NodeFailedEvent","timestamp":"2026-01-27T10:00:00"}`, event.ErrMissingID, "NodeFailedEvent", "event_id"},
 		{"empty id", `{"event_type":"NodeFailedEvent","event_id":"","timestamp":"2026-01-27T10:00:00"}`, event.ErrMissingID, "NodeFailedEvent", "event_id"},
 		{"null id", `{"event_type":"node_started","event_id":null,"timestamp":"2026-01-27T10:00:00"}`, event.ErrMissingID, "node_started", "event_id"},
-		{"conflicting type keys", `{"event_type":"NodeFailedEvent","EVENT_TYPE":"NodeStartedEvent",` + okHead + `}`, event.ErrTypeMismatch, "NodeStartedEvent", "event_type"},
+		{"conflicting type keys", `{"event_type":"NodeFailedEvent","EVENT_TYPE":"NodeStartedEvent",` + okHead + `}`, event.ErrUnknownField, "NodeFailedEvent", "EVENT_TYPE"},
+		{"key differing in case", `{"event_type":"NodeFailedEvent",` + okHead + `,"Node_ID":"n"}`, event.ErrUnknownField, "NodeFailedEvent", "Node_ID"},
+		{"escaped unknown key", `{"event_type":"NodeFailedEvent",` + okHead + `,"node\u005fidx":"n"}`, event.ErrUnknownField, "NodeFailedEvent", "node_idx"},
+		{"duplicate key", `{"event_type":"NodeFailedEvent",` + okHead + `,"node_id":"a","node_id":"b"}`, event.ErrMalformed, "NodeFailedEvent", "node_id"},
+		{"duplicate escaped key", `{"event_type":"NodeFailedEvent",` + okHead + `,"node_id":"a","node\u005fid":"b"}`, event.ErrMalformed, "NodeFailedEvent", "node_id"},
 		{"too large", `{"event_type":"NodeFailedEvent",` + okHead + `,"error_message":"` + strings.Repeat("x", event.MaxEventSize) + `"}`, event.ErrTooLarge, "", ""},
 	}
 	for _, tt := range tests {
@@ -109,6 +113,11 @@ func TestDecodeAs(t *testing.T) {
 	}
 	if nf, ok := ev.(*event.NodeFailed); !ok || nf.NodeID != "n1" || !nf.Recoverable {
 		t.Errorf("DecodeAs without event_type: %#v", ev)
+	}
+	// Keys spelled with escapes are the same keys.
+	ev, err = event.DecodeAs("NodeFailedEvent", []byte(`{`+okHead+`,"node\u005fid":"n2"}`))
+	if err != nil || ev.(*event.NodeFailed).NodeID != "n2" {
+		t.Errorf("escaped key: %v %v", ev, err)
 	}
 	ev, err = event.DecodeAs("RollbackPerformedEvent", []byte(`{"event_type":"RollbackCompleted",`+okHead+`}`))
 	if err != nil {
@@ -131,8 +140,8 @@ func TestDecodeAs(t *testing.T) {
 		errWire, field  string
 	}{
 		{"unknown wire name", "Nope", `{` + okHead + `}`, event.ErrUnknownType, "Nope", "event_type"},
-		{"other type in document", "NodeFailedEvent", `{"event_type":"NodeStartedEvent",` + okHead + `}`, event.ErrTypeMismatch, "NodeStartedEvent", "event_type"},
-		{"other kind in document", "tool_failed", `{"event_type":"tool_started",` + okHead + `}`, event.ErrTypeMismatch, "tool_started", "event_type"},
+		{"other type in document", "NodeFailedEvent", `{"event_type":"NodeStartedEvent",` + okHead + `}`, event.ErrTypeMismatch, "NodeFailedEvent", "event_type"},
+		{"other kind in document", "tool_failed", `{"event_type":"tool_started",` + okHead + `}`, event.ErrTypeMismatch, "tool_failed", "event_type"},
 		{"unknown kind in document", "tool_failed", `{"event_type":"tool_exploded",` + okHead + `}`, event.ErrUnknownType, "tool_exploded", "event_type"},
 		{"non-string kind", "tool_failed", `{"event_type":3,` + okHead + `}`, event.ErrFieldType, "", "event_type"},
 		{"malformed", "NodeFailedEvent", `{"event_id":`, event.ErrMalformed, "NodeFailedEvent", ""},
@@ -157,7 +166,7 @@ func TestUnmarshalJSONDirect(t *testing.T) {
 		t.Errorf("UnmarshalJSON must replace the event and apply defaults: %+v", nf)
 	}
 	err := json.Unmarshal([]byte(`{"event_type":"NodeStartedEvent",`+okHead+`}`), &nf)
-	checkDecodeError(t, err, event.ErrTypeMismatch, "NodeStartedEvent", "event_type")
+	checkDecodeError(t, err, event.ErrTypeMismatch, "NodeFailedEvent", "event_type")
 	var wrapped struct{ Ev *event.NodeFailed }
 	err = json.Unmarshal([]byte(`{"Ev":{`+okHead+`,"duration_ms":"slow"}}`), &wrapped)
 	checkDecodeError(t, err, event.ErrFieldType, "NodeFailedEvent", "duration_ms")

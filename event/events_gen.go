@@ -23,10 +23,11 @@ func (e *ExecutionStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -39,7 +40,7 @@ func (e *ExecutionStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeExecutionStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.InitialState == nil {
@@ -72,10 +73,11 @@ func (e *ExecutionPaused) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionPaused
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -88,7 +90,7 @@ func (e *ExecutionPaused) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionPaused, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeExecutionPaused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ExecutionResumed
@@ -112,10 +114,11 @@ func (e *ExecutionResumed) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionResumed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -128,7 +131,7 @@ func (e *ExecutionResumed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionResumed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeExecutionResumed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ExecutionCompleted
@@ -152,10 +155,11 @@ func (e *ExecutionCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -168,7 +172,7 @@ func (e *ExecutionCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeExecutionCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.FinalState == nil {
@@ -198,10 +202,11 @@ func (e *ExecutionFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -214,7 +219,7 @@ func (e *ExecutionFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeExecutionFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ExecutionCancelled
@@ -238,10 +243,11 @@ func (e *ExecutionCancelled) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionCancelled
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -254,7 +260,7 @@ func (e *ExecutionCancelled) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionCancelled, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ NodeStarted
@@ -278,10 +284,11 @@ func (e *NodeStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields NodeStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -294,7 +301,7 @@ func (e *NodeStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeNodeStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeNodeStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Context == nil {
@@ -324,10 +331,11 @@ func (e *NodeCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields NodeCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -340,7 +348,7 @@ func (e *NodeCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeNodeCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeNodeCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.OutputVariables == nil {
@@ -375,10 +383,11 @@ func (e *NodeFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields NodeFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -392,7 +401,7 @@ func (e *NodeFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeNodeFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ NodeSkipped
@@ -416,10 +425,11 @@ func (e *NodeSkipped) MarshalJSON() ([]byte, error) {
 	}
 	type fields NodeSkipped
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -432,7 +442,7 @@ func (e *NodeSkipped) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeSkipped, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeNodeSkipped, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ CheckpointCreated
@@ -457,10 +467,11 @@ func (e *CheckpointCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields CheckpointCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -473,7 +484,7 @@ func (e *CheckpointCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeCheckpointCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeCheckpointCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.NodeWrites == nil {
@@ -506,10 +517,11 @@ func (e *RollbackRequested) MarshalJSON() ([]byte, error) {
 	}
 	type fields RollbackRequested
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -522,7 +534,7 @@ func (e *RollbackRequested) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRollbackRequested, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRollbackRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RollbackCompleted
@@ -552,10 +564,11 @@ func (e *RollbackCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RollbackCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -569,7 +582,7 @@ func (e *RollbackCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRollbackCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRollbackCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.RolledBackNodes == nil {
@@ -599,10 +612,11 @@ func (e *RollbackFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields RollbackFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -615,7 +629,7 @@ func (e *RollbackFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRollbackFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRollbackFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ NodeBoundaryRecorded
@@ -639,10 +653,11 @@ func (e *NodeBoundaryRecorded) MarshalJSON() ([]byte, error) {
 	}
 	type fields NodeBoundaryRecorded
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -655,7 +670,7 @@ func (e *NodeBoundaryRecorded) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeBoundaryRecorded, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeNodeBoundaryRecorded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ExecutionHistoryLoaded
@@ -679,10 +694,11 @@ func (e *ExecutionHistoryLoaded) MarshalJSON() ([]byte, error) {
 	}
 	type fields ExecutionHistoryLoaded
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -695,7 +711,7 @@ func (e *ExecutionHistoryLoaded) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionHistoryLoaded, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeExecutionHistoryLoaded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.CompletedNodes == nil {
@@ -725,10 +741,11 @@ func (e *BranchCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields BranchCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -741,7 +758,7 @@ func (e *BranchCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBranchCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeBranchCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ LangGraphAudit
@@ -762,9 +779,11 @@ func (e *LangGraphAudit) MarshalJSON() ([]byte, error) {
 	}
 	type fields LangGraphAudit
 	return marshalWire(&struct {
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{(*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -776,7 +795,7 @@ func (e *LangGraphAudit) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeLangGraphAudit, unmarshalWire(b, &w), e.Kind.docType(), w.Timestamp.set, &e.Base)
+	return finishDecode(typeLangGraphAudit, b, unmarshalWire(b, &w), e.Kind.docType(), w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentCreationStarted
@@ -811,10 +830,11 @@ func (e *EnvironmentCreationStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentCreationStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -828,7 +848,7 @@ func (e *EnvironmentCreationStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreationStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeEnvironmentCreationStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -867,10 +887,11 @@ func (e *EnvironmentCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -884,7 +905,7 @@ func (e *EnvironmentCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeEnvironmentCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -923,10 +944,11 @@ func (e *EnvironmentCreationFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentCreationFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -940,7 +962,7 @@ func (e *EnvironmentCreationFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreationFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeEnvironmentCreationFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -974,10 +996,11 @@ func (e *EnvironmentDeleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentDeleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -990,7 +1013,7 @@ func (e *EnvironmentDeleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentDeleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ DependenciesAdded
@@ -1018,10 +1041,11 @@ func (e *DependenciesAdded) MarshalJSON() ([]byte, error) {
 	}
 	type fields DependenciesAdded
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1034,7 +1058,7 @@ func (e *DependenciesAdded) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesAdded, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeDependenciesAdded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -1068,10 +1092,11 @@ func (e *DependenciesUpdated) MarshalJSON() ([]byte, error) {
 	}
 	type fields DependenciesUpdated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1084,7 +1109,7 @@ func (e *DependenciesUpdated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesUpdated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeDependenciesUpdated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -1118,10 +1143,11 @@ func (e *DependenciesRemoved) MarshalJSON() ([]byte, error) {
 	}
 	type fields DependenciesRemoved
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1134,7 +1160,7 @@ func (e *DependenciesRemoved) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesRemoved, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeDependenciesRemoved, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -1168,10 +1194,11 @@ func (e *DependencyOperationFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields DependencyOperationFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1184,7 +1211,7 @@ func (e *DependencyOperationFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependencyOperationFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeDependencyOperationFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -1218,10 +1245,11 @@ func (e *EnvironmentSynced) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentSynced
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1234,7 +1262,7 @@ func (e *EnvironmentSynced) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentSynced, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentSynced, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentSyncFailed
@@ -1262,10 +1290,11 @@ func (e *EnvironmentSyncFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentSyncFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1278,7 +1307,7 @@ func (e *EnvironmentSyncFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentSyncFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentSyncFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentCleanupStarted
@@ -1302,10 +1331,11 @@ func (e *EnvironmentCleanupStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentCleanupStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1318,7 +1348,7 @@ func (e *EnvironmentCleanupStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentCleanupStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentCleanupStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentCleanupCompleted
@@ -1342,10 +1372,11 @@ func (e *EnvironmentCleanupCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentCleanupCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1358,7 +1389,7 @@ func (e *EnvironmentCleanupCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCleanupCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeEnvironmentCleanupCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.DeletedEnvs == nil {
@@ -1392,10 +1423,11 @@ func (e *EnvironmentLockAcquired) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentLockAcquired
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1408,7 +1440,7 @@ func (e *EnvironmentLockAcquired) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockAcquired, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentLockAcquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentLockReleased
@@ -1436,10 +1468,11 @@ func (e *EnvironmentLockReleased) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentLockReleased
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1452,7 +1485,7 @@ func (e *EnvironmentLockReleased) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockReleased, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentLockReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ EnvironmentLockTimeout
@@ -1480,10 +1513,11 @@ func (e *EnvironmentLockTimeout) MarshalJSON() ([]byte, error) {
 	}
 	type fields EnvironmentLockTimeout
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1496,7 +1530,7 @@ func (e *EnvironmentLockTimeout) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockTimeout, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeEnvironmentLockTimeout, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileCommitCreated
@@ -1521,10 +1555,11 @@ func (e *FileCommitCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileCommitCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1537,7 +1572,7 @@ func (e *FileCommitCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileCommitCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeFileCommitCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.FilePaths == nil {
@@ -1568,10 +1603,11 @@ func (e *FileCommitDeleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileCommitDeleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1584,7 +1620,7 @@ func (e *FileCommitDeleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileCommitDeleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeFileCommitDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileCommitVerified
@@ -1609,10 +1645,11 @@ func (e *FileCommitVerified) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileCommitVerified
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1625,7 +1662,7 @@ func (e *FileCommitVerified) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileCommitVerified, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeFileCommitVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileRestored
@@ -1650,10 +1687,11 @@ func (e *FileRestored) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileRestored
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1666,7 +1704,7 @@ func (e *FileRestored) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileRestored, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeFileRestored, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.RestoredPaths == nil {
@@ -1696,10 +1734,11 @@ func (e *FileRestoreFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileRestoreFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1712,7 +1751,7 @@ func (e *FileRestoreFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileRestoreFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeFileRestoreFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.PartialRestored == nil {
@@ -1743,10 +1782,11 @@ func (e *CheckpointFileLinkCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields CheckpointFileLinkCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1759,7 +1799,7 @@ func (e *CheckpointFileLinkCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeCheckpointFileLinkCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeCheckpointFileLinkCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ CheckpointFileLinkVerified
@@ -1784,10 +1824,11 @@ func (e *CheckpointFileLinkVerified) MarshalJSON() ([]byte, error) {
 	}
 	type fields CheckpointFileLinkVerified
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1800,7 +1841,7 @@ func (e *CheckpointFileLinkVerified) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeCheckpointFileLinkVerified, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeCheckpointFileLinkVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ BlobCreated
@@ -1825,10 +1866,11 @@ func (e *BlobCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields BlobCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1841,7 +1883,7 @@ func (e *BlobCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBlobCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeBlobCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ BlobDeleted
@@ -1866,10 +1908,11 @@ func (e *BlobDeleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields BlobDeleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1882,7 +1925,7 @@ func (e *BlobDeleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBlobDeleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeBlobDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileTrackingStarted
@@ -1907,10 +1950,11 @@ func (e *FileTrackingStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileTrackingStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1923,7 +1967,7 @@ func (e *FileTrackingStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileTrackingStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeFileTrackingStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.FilePaths == nil {
@@ -1954,10 +1998,11 @@ func (e *FileTrackingCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileTrackingCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1970,7 +2015,7 @@ func (e *FileTrackingCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileTrackingCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeFileTrackingCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileTrackingFailed
@@ -1995,10 +2040,11 @@ func (e *FileTrackingFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileTrackingFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2011,7 +2057,7 @@ func (e *FileTrackingFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileTrackingFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeFileTrackingFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayBatchTestStarted
@@ -2036,10 +2082,11 @@ func (e *RayBatchTestStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBatchTestStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2052,7 +2099,7 @@ func (e *RayBatchTestStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayBatchTestStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayBatchTestStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ConfigSnapshot == nil {
@@ -2083,10 +2130,11 @@ func (e *RayBatchTestCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBatchTestCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2099,7 +2147,7 @@ func (e *RayBatchTestCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBatchTestCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayBatchTestFailed
@@ -2124,10 +2172,11 @@ func (e *RayBatchTestFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBatchTestFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2140,7 +2189,7 @@ func (e *RayBatchTestFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBatchTestFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayBatchTestCancelled
@@ -2170,10 +2219,11 @@ func (e *RayBatchTestCancelled) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBatchTestCancelled
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2187,7 +2237,7 @@ func (e *RayBatchTestCancelled) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestCancelled, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBatchTestCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayBatchTestProgress
@@ -2212,10 +2262,11 @@ func (e *RayBatchTestProgress) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBatchTestProgress
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2228,7 +2279,7 @@ func (e *RayBatchTestProgress) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestProgress, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBatchTestProgress, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayActorPoolCreated
@@ -2253,10 +2304,11 @@ func (e *RayActorPoolCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayActorPoolCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2269,7 +2321,7 @@ func (e *RayActorPoolCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayActorPoolCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayActorPoolCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ActorIDs == nil {
@@ -2300,10 +2352,11 @@ func (e *RayActorInitialized) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayActorInitialized
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2316,7 +2369,7 @@ func (e *RayActorInitialized) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorInitialized, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayActorInitialized, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayActorFailed
@@ -2341,10 +2394,11 @@ func (e *RayActorFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayActorFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2357,7 +2411,7 @@ func (e *RayActorFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayActorFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayActorRestarted
@@ -2382,10 +2436,11 @@ func (e *RayActorRestarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayActorRestarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2398,7 +2453,7 @@ func (e *RayActorRestarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorRestarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayActorRestarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayVariantExecutionStarted
@@ -2423,10 +2478,11 @@ func (e *RayVariantExecutionStarted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantExecutionStarted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2439,7 +2495,7 @@ func (e *RayVariantExecutionStarted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionStarted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayVariantExecutionStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Variants == nil {
@@ -2470,10 +2526,11 @@ func (e *RayVariantExecutionCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantExecutionCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2486,7 +2543,7 @@ func (e *RayVariantExecutionCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayVariantExecutionCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Variants == nil {
@@ -2520,10 +2577,11 @@ func (e *RayVariantExecutionFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantExecutionFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2536,7 +2594,7 @@ func (e *RayVariantExecutionFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayVariantExecutionFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Variants == nil {
@@ -2567,10 +2625,11 @@ func (e *RayVariantExecutionCancelled) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantExecutionCancelled
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2583,7 +2642,7 @@ func (e *RayVariantExecutionCancelled) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayVariantExecutionCancelled, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayVariantExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayVariantFilesTracked
@@ -2608,10 +2667,11 @@ func (e *RayVariantFilesTracked) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantFilesTracked
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2624,7 +2684,7 @@ func (e *RayVariantFilesTracked) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantFilesTracked, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayVariantFilesTracked, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.FilePaths == nil {
@@ -2655,10 +2715,11 @@ func (e *RayVariantFilesTrackingFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayVariantFilesTrackingFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2671,7 +2732,7 @@ func (e *RayVariantFilesTrackingFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantFilesTrackingFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeRayVariantFilesTrackingFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.FailedFiles == nil {
@@ -2702,10 +2763,11 @@ func (e *RayBackpressureApplied) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBackpressureApplied
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2718,7 +2780,7 @@ func (e *RayBackpressureApplied) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBackpressureApplied, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBackpressureApplied, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ RayBackpressureReleased
@@ -2743,10 +2805,11 @@ func (e *RayBackpressureReleased) MarshalJSON() ([]byte, error) {
 	}
 	type fields RayBackpressureReleased
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2759,7 +2822,7 @@ func (e *RayBackpressureReleased) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBackpressureReleased, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeRayBackpressureReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ WorkspaceCreated
@@ -2788,10 +2851,11 @@ func (e *WorkspaceCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields WorkspaceCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2805,7 +2869,7 @@ func (e *WorkspaceCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeWorkspaceCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ WorkspaceActivated
@@ -2829,10 +2893,11 @@ func (e *WorkspaceActivated) MarshalJSON() ([]byte, error) {
 	}
 	type fields WorkspaceActivated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2845,7 +2910,7 @@ func (e *WorkspaceActivated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceActivated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeWorkspaceActivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ WorkspaceDeactivated
@@ -2869,10 +2934,11 @@ func (e *WorkspaceDeactivated) MarshalJSON() ([]byte, error) {
 	}
 	type fields WorkspaceDeactivated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2885,7 +2951,7 @@ func (e *WorkspaceDeactivated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceDeactivated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeWorkspaceDeactivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ WorkspaceCleanedUp
@@ -2909,10 +2975,11 @@ func (e *WorkspaceCleanedUp) MarshalJSON() ([]byte, error) {
 	}
 	type fields WorkspaceCleanedUp
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2925,7 +2992,7 @@ func (e *WorkspaceCleanedUp) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceCleanedUp, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeWorkspaceCleanedUp, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ FileSnapshotCreated
@@ -2949,10 +3016,11 @@ func (e *FileSnapshotCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileSnapshotCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2965,7 +3033,7 @@ func (e *FileSnapshotCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileSnapshotCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeFileSnapshotCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.SourcePaths == nil {
@@ -3000,10 +3068,11 @@ func (e *FileRestore) MarshalJSON() ([]byte, error) {
 	}
 	type fields FileRestore
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3017,7 +3086,7 @@ func (e *FileRestore) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileRestore, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeFileRestore, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ WorkspaceFileRestoreFailed
@@ -3041,10 +3110,11 @@ func (e *WorkspaceFileRestoreFailed) MarshalJSON() ([]byte, error) {
 	}
 	type fields WorkspaceFileRestoreFailed
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3057,7 +3127,7 @@ func (e *WorkspaceFileRestoreFailed) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceFileRestoreFailed, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeWorkspaceFileRestoreFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ForkRequested
@@ -3086,10 +3156,11 @@ func (e *ForkRequested) MarshalJSON() ([]byte, error) {
 	}
 	type fields ForkRequested
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3103,7 +3174,7 @@ func (e *ForkRequested) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeForkRequested, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeForkRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ForkCompleted
@@ -3132,10 +3203,11 @@ func (e *ForkCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields ForkCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3149,7 +3221,7 @@ func (e *ForkCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeForkCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeForkCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ VenvCreated
@@ -3173,10 +3245,11 @@ func (e *VenvCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields VenvCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3189,7 +3262,7 @@ func (e *VenvCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeVenvCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Packages == nil {
@@ -3219,11 +3292,12 @@ func (e *VenvReused) MarshalJSON() ([]byte, error) {
 	}
 	type fields VenvReused
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
 		*fields
-		Timestamp            wireTime  `json:"timestamp"`
 		OriginalCreationTime *wireTime `json:"original_creation_time"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp), (*wireTime)(e.OriginalCreationTime)})
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e), (*wireTime)(e.OriginalCreationTime)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3237,7 +3311,7 @@ func (e *VenvReused) UnmarshalJSON(b []byte) error {
 		Timestamp            timeIn    `json:"timestamp"`
 		OriginalCreationTime optTimeIn `json:"original_creation_time"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}, OriginalCreationTime: optTimeIn{p: &e.OriginalCreationTime, field: "original_creation_time"}}
-	return finishDecode(typeVenvReused, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeVenvReused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ VenvInvalidated
@@ -3261,10 +3335,11 @@ func (e *VenvInvalidated) MarshalJSON() ([]byte, error) {
 	}
 	type fields VenvInvalidated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3277,7 +3352,7 @@ func (e *VenvInvalidated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvInvalidated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeVenvInvalidated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.AffectedWorkspaces == nil {
@@ -3307,10 +3382,11 @@ func (e *VenvMismatchWarning) MarshalJSON() ([]byte, error) {
 	}
 	type fields VenvMismatchWarning
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3323,7 +3399,7 @@ func (e *VenvMismatchWarning) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvMismatchWarning, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeVenvMismatchWarning, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ExpectedPackages == nil {
@@ -3356,10 +3432,11 @@ func (e *VenvRestored) MarshalJSON() ([]byte, error) {
 	}
 	type fields VenvRestored
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3372,7 +3449,7 @@ func (e *VenvRestored) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeVenvRestored, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeVenvRestored, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ ActorCreated
@@ -3396,10 +3473,11 @@ func (e *ActorCreated) MarshalJSON() ([]byte, error) {
 	}
 	type fields ActorCreated
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3412,7 +3490,7 @@ func (e *ActorCreated) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorCreated, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeActorCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Resources == nil {
@@ -3442,10 +3520,11 @@ func (e *ActorReset) MarshalJSON() ([]byte, error) {
 	}
 	type fields ActorReset
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3458,7 +3537,7 @@ func (e *ActorReset) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorReset, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeActorReset, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ResourcesCleared == nil {
@@ -3488,10 +3567,11 @@ func (e *ActorKilled) MarshalJSON() ([]byte, error) {
 	}
 	type fields ActorKilled
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3504,7 +3584,7 @@ func (e *ActorKilled) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorKilled, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeActorKilled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ResourcesReleased == nil {
@@ -3534,10 +3614,11 @@ func (e *ResourcesReleased) MarshalJSON() ([]byte, error) {
 	}
 	type fields ResourcesReleased
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3550,7 +3631,7 @@ func (e *ResourcesReleased) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeResourcesReleased, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeResourcesReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.ResourcesList == nil {
@@ -3580,10 +3661,11 @@ func (e *ResourcesReacquired) MarshalJSON() ([]byte, error) {
 	}
 	type fields ResourcesReacquired
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3596,7 +3678,7 @@ func (e *ResourcesReacquired) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeResourcesReacquired, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeResourcesReacquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ OrphanWorkspaceDetected
@@ -3620,10 +3702,11 @@ func (e *OrphanWorkspaceDetected) MarshalJSON() ([]byte, error) {
 	}
 	type fields OrphanWorkspaceDetected
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3636,7 +3719,7 @@ func (e *OrphanWorkspaceDetected) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeOrphanWorkspaceDetected, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	return finishDecode(typeOrphanWorkspaceDetected, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
 // ------------------------------------------------------------ OrphanCleanupCompleted
@@ -3660,10 +3743,11 @@ func (e *OrphanCleanupCompleted) MarshalJSON() ([]byte, error) {
 	}
 	type fields OrphanCleanupCompleted
 	return marshalWire(&struct {
-		EventType string `json:"event_type"`
-		*fields
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
 		Timestamp wireTime `json:"timestamp"`
-	}{e.WireName(), (*fields)(e), wireTime(e.Timestamp)})
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3676,7 +3760,7 @@ func (e *OrphanCleanupCompleted) UnmarshalJSON(b []byte) error {
 		*fields
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeOrphanCleanupCompleted, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
+	if err := finishDecode(typeOrphanCleanupCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
 	if e.Errors == nil {

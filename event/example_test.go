@@ -51,7 +51,7 @@ func ExampleEncode() {
 	}
 	fmt.Println(string(b))
 	// Output:
-	// {"event_type":"CheckpointCreated","event_id":"0190a3c4-0000-7000-8000-000000000001","execution_id":"exec-1","checkpoint_id":"cp-1","step":2,"node_writes":{},"completed_node":null,"next_nodes":["grade"],"is_terminal":false,"timestamp":"2026-01-27T10:00:00Z"}
+	// {"event_type":"CheckpointCreated","event_id":"0190a3c4-0000-7000-8000-000000000001","timestamp":"2026-01-27T10:00:00Z","execution_id":"exec-1","checkpoint_id":"cp-1","step":2,"node_writes":{},"completed_node":null,"next_nodes":["grade"],"is_terminal":false}
 }
 
 func ExampleTypes() {

@@ -1,6 +1,10 @@
 package event
 
-import "slices"
+import (
+	"reflect"
+	"slices"
+	"strings"
+)
 
 // Type describes one event type of the catalog.
 type Type struct {
@@ -18,7 +22,8 @@ type Type struct {
 	// Aliases are further event_type values accepted on input.
 	Aliases []string
 
-	new func() Event
+	new  func() Event
+	keys map[string]int // the exact top-level JSON keys of the type, numbered
 }
 
 // New returns a new event of this type with the reference's defaults where
@@ -40,6 +45,7 @@ var byWire = map[string]*Type{}
 // variable initialisers of events_gen.go, which the generator writes in
 // catalog order (category, then the reference's declaration order).
 func register(t *Type) *Type {
+	t.keys = jsonKeys(reflect.TypeOf(t.new()).Elem())
 	t.Index = len(types)
 	types = append(types, t)
 	for _, n := range append(slices.Clone(t.WireNames), t.Aliases...) {
@@ -84,4 +90,28 @@ func New[T any, P interface {
 	Event
 }]() P {
 	return Stamp(P(nil).Type().New()).(P)
+}
+
+// jsonKeys numbers the JSON keys of an event struct: event_type, the Base
+// fields and the struct's own fields.
+func jsonKeys(rt reflect.Type) map[string]int {
+	keys := map[string]int{"event_type": 0}
+	var add func(reflect.Type)
+	add = func(rt reflect.Type) {
+		for f := range rt.Fields() {
+			if f.Anonymous {
+				add(f.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if _, dup := keys[name]; !dup {
+				keys[name] = len(keys)
+			}
+		}
+	}
+	add(rt)
+	if len(keys) > 64 {
+		panic("event: " + rt.Name() + " has more than 64 JSON keys")
+	}
+	return keys
 }

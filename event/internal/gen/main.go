@@ -194,18 +194,11 @@ func write(b *bytes.Buffer, et eventType) {
 	}
 	// MarshalJSON
 	fmt.Fprintf(b, "// MarshalJSON writes the event in the wire format (see Encode).\nfunc (e *%s) MarshalJSON() ([]byte, error) {\n\tif e == nil {\n\t\treturn []byte(\"null\"), nil\n\t}\n\ttype fields %s\n\treturn marshalWire(&struct {\n", n, n)
-	if !kinds {
-		b.WriteString("\t\tEventType string `json:\"event_type\"`\n")
-	}
-	b.WriteString("\t\t*fields\n\t\tTimestamp wireTime `json:\"timestamp\"`\n")
+	b.WriteString("\t\tEventType string `json:\"event_type\"`\n\t\tEventID string `json:\"event_id\"`\n\t\tTimestamp wireTime `json:\"timestamp\"`\n\t\t*fields\n")
 	for _, f := range times {
 		fmt.Fprintf(b, "\t\t%s *wireTime `json:%q`\n", f.name, f.json)
 	}
-	b.WriteString("\t}{")
-	if !kinds {
-		b.WriteString("e.WireName(), ")
-	}
-	b.WriteString("(*fields)(e), wireTime(e.Timestamp)")
+	b.WriteString("\t}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)")
 	for _, f := range times {
 		fmt.Fprintf(b, ", (*wireTime)(e.%s)", f.name)
 	}
@@ -239,10 +232,10 @@ func write(b *bytes.Buffer, et eventType) {
 		}
 	}
 	if len(colls) == 0 {
-		fmt.Fprintf(b, "\treturn finishDecode(type%s, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base)\n}\n\n", n, docType)
+		fmt.Fprintf(b, "\treturn finishDecode(type%s, b, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base)\n}\n\n", n, docType)
 		return
 	}
-	fmt.Fprintf(b, "\tif err := finishDecode(type%s, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base); err != nil {\n\t\treturn err\n\t}\n", n, docType)
+	fmt.Fprintf(b, "\tif err := finishDecode(type%s, b, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base); err != nil {\n\t\treturn err\n\t}\n", n, docType)
 	for _, f := range colls {
 		fmt.Fprintf(b, "\tif e.%s == nil {\n\t\te.%s = %s{}\n\t}\n", f.name, f.name, f.goType)
 	}
