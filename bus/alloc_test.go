@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"wtb/bus"
@@ -36,10 +37,18 @@ func TestPublishDoesNotAllocate(t *testing.T) {
 		{"async drop-newest", func(b *bus.Bus) {
 			b.SubscribeAll(nop, bus.Async(1024, bus.DropNewest))
 		}},
+		{"async handler publishes", func(b *bus.Bus) {
+			nested := &event.NodeStarted{ExecutionID: "x"}
+			event.Stamp(nested)
+			bus.Subscribe(b, func(ctx context.Context, _ *event.ExecutionStarted) error {
+				return b.Publish(ctx, nested)
+			}, bus.Async(1024, bus.DropNewest))
+			bus.Subscribe(b, func(context.Context, *event.NodeStarted) error { return nil })
+		}},
 	}
 	for _, tt := range tests {
 		for _, hist := range []int{0, bus.DefaultHistory} {
-			b := bus.New(bus.WithHistory(hist))
+			b := bus.New(bus.WithHistory(hist), bus.WithLogger(slog.New(slog.DiscardHandler)))
 			tt.setup(b)
 			ev := event.Stamp(&event.ExecutionStarted{ExecutionID: "x"})
 			ctx := context.Background()

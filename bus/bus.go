@@ -148,7 +148,7 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	dc, depth := depthOf(ctx)
+	slot, depth := depthOf(ctx)
 	if depth >= b.maxDepth {
 		return fmt.Errorf("%w: %s at depth %d (limit %d)", ErrMaxDepth, ev.WireName(), depth, b.maxDepth)
 	}
@@ -163,8 +163,8 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 		return nil
 	}
 	var hctx *depthCtx
-	if dc != nil {
-		hctx = dc.child()
+	if slot != nil {
+		hctx = childOf(slot, ctx, depth)
 	} else {
 		hctx = b.rootChild(ctx, depth)
 	}

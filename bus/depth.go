@@ -42,16 +42,17 @@ func (c *depthCtx) String() string {
 	return "bus.depth(" + strconv.Itoa(c.depth) + ")"
 }
 
-// child returns the context for deliveries nested one level deeper.
-func (c *depthCtx) child() *depthCtx {
-	if n := c.next.Load(); n != nil {
+// childOf returns the context for deliveries nested one level below parent,
+// whose depth is depth, caching it in slot (parent's own child cache).
+func childOf(slot *atomic.Pointer[depthCtx], parent context.Context, depth int) *depthCtx {
+	if n := slot.Load(); n != nil {
 		return n
 	}
-	n := &depthCtx{Context: c, depth: c.depth + 1}
-	if c.next.CompareAndSwap(nil, n) {
+	n := &depthCtx{Context: parent, depth: depth + 1}
+	if slot.CompareAndSwap(nil, n) {
 		return n
 	}
-	return c.next.Load()
+	return slot.Load()
 }
 
 // detached returns the context for asynchronous deliveries at the same depth
@@ -67,11 +68,14 @@ func (c *depthCtx) detached() *detachedCtx {
 	return c.async.Load()
 }
 
-// depthOf returns the nesting depth carried by ctx and, when ctx is exactly a
-// handler context, that context (whose child cache can be used).
-func depthOf(ctx context.Context) (*depthCtx, int) {
-	if dc, ok := ctx.(*depthCtx); ok {
-		return dc, dc.depth
+// depthOf returns the nesting depth carried by ctx and, when ctx is exactly
+// one of the bus's own handler contexts, its child cache.
+func depthOf(ctx context.Context) (*atomic.Pointer[depthCtx], int) {
+	switch c := ctx.(type) {
+	case *depthCtx:
+		return &c.next, c.depth
+	case *detachedCtx:
+		return &c.next, c.depth
 	}
 	if d, ok := ctx.Value(depthKey{}).(depther); ok {
 		return nil, d.nestDepth()
@@ -102,6 +106,7 @@ func (b *Bus) rootChild(ctx context.Context, depth int) *depthCtx {
 type detachedCtx struct {
 	parent context.Context
 	depth  int
+	next   atomic.Pointer[depthCtx]
 }
 
 func (*detachedCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
