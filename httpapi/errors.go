@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// Sentinel errors of the package; test with errors.Is.
+var (
+	// ErrInsecureListen is returned by CheckListenAddr for a non-loopback
+	// address without tokens.
+	ErrInsecureListen = errors.New("httpapi: refusing to listen on a non-loopback address without tokens")
+	// ErrBadTokens is returned (wrapped, with the line) by ParseTokens and
+	// LoadTokens for a malformed tokens file.
+	ErrBadTokens = errors.New("httpapi: bad tokens file")
+	// ErrBadOptions is returned by New for inconsistent Options.
+	ErrBadOptions = errors.New("httpapi: bad options")
+	// ErrBadTopic is returned for a topic that is not execution:<id>,
+	// batch:<id>, type:<audit type> or audit:*.
+	ErrBadTopic = errors.New("httpapi: bad topic")
+)
+
+// Error codes of the JSON error bodies, {"error": {"code": ..., "message":
+// ..., "index": ...}}.
+const (
+	CodeMalformedJSON        = "malformed_json"         // 400
+	CodeBadParameter         = "bad_parameter"          // 400
+	CodeBadTopic             = "bad_topic"              // 400
+	CodeUnauthorized         = "unauthorized"           // 401
+	CodeForbidden            = "forbidden"              // 403
+	CodeNotFound             = "not_found"              // 404
+	CodeMethodNotAllowed     = "method_not_allowed"     // 405
+	CodeBodyTooLarge         = "body_too_large"         // 413
+	CodeTooManyEvents        = "too_many_events"        // 413
+	CodeEventTooLarge        = "event_too_large"        // 413
+	CodeUnsupportedMediaType = "unsupported_media_type" // 415
+	CodeUnknownEventType     = "unknown_event_type"     // 422
+	CodeInvalidEvent         = "invalid_event"          // 422
+	CodeTooManyEntries       = "too_many_entries"       // 422
+	CodeInternal             = "internal"               // 500
+	CodeUnavailable          = "unavailable"            // 503
+)
+
+// apiError is an error answered as JSON.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	index   int // -1: no index
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message, index: -1}
+}
+
+func indexError(status int, code, message string, index int) *apiError {
+	return &apiError{status: status, code: code, message: message, index: index}
+}
+
+// writeError answers e as JSON and counts it.
+func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
+	s.metrics.rejected.WithLabelValues(e.code).Inc()
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Index   *int   `json:"index,omitempty"`
+		} `json:"error"`
+	}
+	body.Error.Code = e.code
+	body.Error.Message = e.message
+	if e.index >= 0 {
+		i := e.index
+		body.Error.Index = &i
+	}
+	b, _ := json.Marshal(body)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if e.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="wtb"`)
+	}
+	w.WriteHeader(e.status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeJSON answers v as JSON with status 200.
+func writeJSON(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,238 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"wtb/event"
+)
+
+// wsRequest is a message from a WebSocket client.
+type wsRequest struct {
+	Action string   `json:"action"`
+	Topics []string `json:"topics"`
+	After  *int64   `json:"after"`
+	bad    string   // set when the message does not parse
+}
+
+// wsReply is a control message to a WebSocket client.
+type wsReply struct {
+	Type      string   `json:"type"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Topics    []string `json:"topics,omitempty"`
+	Code      string   `json:"code,omitempty"`
+	Message   string   `json:"message,omitempty"`
+	LastSeq   *int64   `json:"last_seq,omitempty"`
+	Timestamp string   `json:"timestamp,omitempty"`
+}
+
+// handleWS serves the WebSocket protocol. The client sends
+//
+//	{"action": "subscribe", "topics": [...], "after": SEQ}   (after optional)
+//	{"action": "unsubscribe", "topics": [...]}
+//	{"action": "ping"}
+//
+// and receives {"type": "connected", "client_id": ...} first, then
+// {"type": "subscribed" | "unsubscribed" | "pong" | "error", ...} replies and
+// {"type": "entry", "seq": N, "entry": {...}} for every entry of its topics,
+// in seq order, each once. A subscribe without after adds its topics from
+// now on; with after it restarts the stream at that seq: the entries of all
+// the client's topics after it are replayed from the store, then the stream
+// continues live, without gaps or duplicates. A client whose buffer
+// overflows is closed with status 1013 (try again later) and a reason
+// naming its last seq, from which it resumes with after.
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return nil // Accept answered the request
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(MaxWSMessage)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	sub := s.hub.subscribe(nil, s.opts.ClientBuffer, true)
+	defer s.hub.unsubscribe(sub)
+
+	reqs := make(chan wsRequest, 16)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			_, b, err := c.Read(ctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			var m wsRequest
+			if err := json.Unmarshal(b, &m); err != nil {
+				m = wsRequest{bad: "malformed JSON: " + err.Error()}
+			}
+			select {
+			case reqs <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	write := func(b []byte) error {
+		wctx, wcancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+		defer wcancel()
+		return c.Write(wctx, websocket.MessageText, b)
+	}
+	reply := func(m wsReply) error {
+		if m.Type != "error" {
+			m.Timestamp = time.Now().UTC().Format(time.RFC3339Nano)
+		}
+		b, _ := json.Marshal(m)
+		return write(b)
+	}
+	closeWith := func(code websocket.StatusCode, reason string, last int64) {
+		s.metrics.disconnects.WithLabelValues(reason).Inc()
+		_ = c.Close(code, reason+"; resume with after="+strconv.FormatInt(last, 10))
+	}
+	if reply(wsReply{Type: "connected", ClientID: event.NewID()}) != nil {
+		return nil
+	}
+
+	var topics topicSet
+	var names []string
+	var last int64
+	hb := time.NewTicker(s.opts.Heartbeat)
+	defer hb.Stop()
+	var batch []*liveEntry
+	for {
+		select {
+		case <-readErr:
+			return nil
+		case <-s.closing:
+			closeWith(websocket.StatusGoingAway, ReasonShutdown, last)
+			return nil
+		case <-hb.C:
+			pctx, pcancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+			err := c.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return nil
+			}
+		case m := <-reqs:
+			switch {
+			case m.bad != "":
+				err = reply(wsReply{Type: "error", Code: CodeMalformedJSON, Message: m.bad})
+			case m.Action == "ping":
+				err = reply(wsReply{Type: "pong"})
+			case m.Action == "subscribe" || m.Action == "unsubscribe":
+				var ts topicSet
+				ts, names, err = s.wsTopics(m, topics, names)
+				if err != nil {
+					err = reply(wsReply{Type: "error", Code: CodeBadTopic, Message: err.Error()})
+					break
+				}
+				topics = ts
+				s.hub.setTopics(sub, topics)
+				if err = reply(wsReply{Type: m.Action + "d", Topics: m.Topics}); err != nil {
+					break
+				}
+				if m.Action == "subscribe" && m.After != nil && *m.After >= 0 {
+					sub.restart()
+					last, err = s.catchUp(ctx, sub, topics, *m.After, func(le *liveEntry) error {
+						if err := write(le.ws); err != nil {
+							return wsWriteError{err}
+						}
+						return nil
+					})
+					if errors.Is(err, errCannotCatchUp) {
+						closeWith(websocket.StatusTryAgainLater, ReasonSlowConsumer, last)
+						return nil
+					}
+					if err != nil && ctx.Err() == nil && !isWriteError(err) {
+						closeWith(websocket.StatusInternalError, ReasonStoreError, last)
+						return nil
+					}
+				}
+			default:
+				action := m.Action
+				if action == "" {
+					action = "None"
+				}
+				err = reply(wsReply{Type: "error", Code: CodeBadParameter, Message: "Unknown action: " + action})
+			}
+			if err != nil {
+				return nil
+			}
+		case <-sub.notify:
+			var st subState
+			batch, st = sub.take(batch)
+			for _, le := range batch {
+				if le.seq <= last || !topics.match(le) {
+					continue
+				}
+				if write(le.ws) != nil {
+					return nil
+				}
+				last = le.seq
+			}
+			clear(batch)
+			if st == subOverflow {
+				closeWith(websocket.StatusTryAgainLater, ReasonSlowConsumer, last)
+				return nil
+			}
+		}
+	}
+}
+
+// wsWriteError marks an error of writing to the client during a replay.
+type wsWriteError struct{ error }
+
+func isWriteError(err error) bool {
+	var we wsWriteError
+	return errors.As(err, &we)
+}
+
+// wsTopics applies a subscribe or unsubscribe request to the client's
+// topics (kept with their names, without repeats).
+func (s *Server) wsTopics(m wsRequest, topics topicSet, names []string) (topicSet, []string, error) {
+	parsed := make(topicSet, 0, len(m.Topics))
+	for _, n := range m.Topics {
+		t, err := parseTopic(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		parsed = append(parsed, t)
+	}
+	var outT topicSet
+	var outN []string
+	if m.Action == "subscribe" {
+		outT, outN = append(outT, topics...), append(outN, names...)
+		for i, t := range parsed {
+			if !containsName(outN, m.Topics[i]) {
+				outT, outN = append(outT, t), append(outN, m.Topics[i])
+			}
+		}
+		if len(outT) > MaxTopics {
+			return nil, nil, errors.New("more than " + strconv.Itoa(MaxTopics) + " topics")
+		}
+		return outT, outN, nil
+	}
+	for i, t := range topics {
+		if !containsName(m.Topics, names[i]) {
+			outT, outN = append(outT, t), append(outN, names[i])
+		}
+	}
+	return outT, outN, nil
+}
+
+func containsName(names []string, n string) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
