@@ -1,6 +1,3 @@
-// Package audit turns every workflow event into an audit entry, keeps entries
-// in an in-memory Trail or a durable Store, and renders them as the
-// reference's text timeline.
 package audit
 
 import (

@@ -1,9 +1,7 @@
 package audit
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -91,11 +89,8 @@ func (e Entry) Validate() error {
 	if len(e.Details) > MaxDetailsSize {
 		return fmt.Errorf("%w: event %s: details longer than %d bytes", ErrInvalidEntry, e.EventID, MaxDetailsSize)
 	}
-	if len(e.Details) > 0 {
-		d := bytes.TrimLeft(e.Details, " \t\r\n")
-		if len(d) == 0 || d[0] != '{' || !json.Valid(d) || !utf8.Valid(d) {
-			return fmt.Errorf("%w: event %s: details are not a JSON object", ErrInvalidEntry, e.EventID)
-		}
+	if len(e.Details) > 0 && !validObject(e.Details) {
+		return fmt.Errorf("%w: event %s: details are not a JSON object", ErrInvalidEntry, e.EventID)
 	}
 	return nil
 }
