@@ -306,3 +306,35 @@ func TestWireNameOfValues(t *testing.T) {
 		t.Errorf("nil LangGraphAudit: %q %v", lg.WireName(), lg.Type())
 	}
 }
+
+func TestTypeFields(t *testing.T) {
+	tests := []struct {
+		wire string
+		want []string
+	}{
+		{"NodeSkippedEvent", []string{"event_id", "timestamp", "execution_id", "node_id", "node_name", "reason", "condition"}},
+		{"blob.deleted", []string{"event_id", "timestamp", "blob_id", "size_bytes"}},
+		{"ray_backpressure_released", []string{"event_id", "timestamp", "ray_job_id", "ray_address", "batch_test_id", "pending_tasks", "tasks_completed"}},
+		{"EnvironmentCleanupStartedEvent", []string{"event_id", "timestamp", "idle_hours"}},
+	}
+	for _, tt := range tests {
+		ty, _ := event.Lookup(tt.wire)
+		if got := ty.Fields(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s.Fields() = %q, want %q", ty.Name, got, tt.want)
+		}
+	}
+	ty, _ := event.Lookup("NodeSkippedEvent")
+	if !ty.HasField("condition") || ty.HasField("event_type") || ty.HasField("Condition") {
+		t.Error("HasField")
+	}
+	lg, _ := event.Lookup("node_started")
+	if !lg.HasField("event_type") || !lg.HasField("metrics") {
+		t.Error("LangGraphAudit.HasField")
+	}
+	for _, ty := range event.Types() {
+		ty.Fields()[0] = "mutated"
+		if ty.Fields()[0] != "event_id" {
+			t.Fatalf("%s: Fields shares its slice", ty.Name)
+		}
+	}
+}

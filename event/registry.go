@@ -22,9 +22,18 @@ type Type struct {
 	// Aliases are further event_type values accepted on input.
 	Aliases []string
 
-	new  func() Event
-	keys map[string]int // the exact top-level JSON keys of the type, numbered
+	new    func() Event
+	keys   map[string]int // the exact top-level JSON keys of the type, numbered
+	fields []string       // the JSON keys of the struct, in declaration order
 }
+
+// Fields lists the JSON keys of the type's fields in declaration order,
+// event_id and timestamp first; event_type is not among them, except for
+// LangGraphAudit, whose kind is the field event_type.
+func (t *Type) Fields() []string { return slices.Clone(t.fields) }
+
+// HasField reports whether the type has a field with this JSON key.
+func (t *Type) HasField(jsonKey string) bool { return slices.Contains(t.fields, jsonKey) }
 
 // New returns a new event of this type with the reference's defaults where
 // they differ from Go's zero value (NodeFailed.Recoverable is true,
@@ -45,7 +54,16 @@ var byWire = map[string]*Type{}
 // variable initialisers of events_gen.go, which the generator writes in
 // catalog order (category, then the reference's declaration order).
 func register(t *Type) *Type {
-	t.keys = jsonKeys(reflect.TypeOf(t.new()).Elem())
+	t.fields = jsonFields(reflect.TypeOf(t.new()).Elem())
+	t.keys = map[string]int{"event_type": 0}
+	for _, f := range t.fields {
+		if _, dup := t.keys[f]; !dup {
+			t.keys[f] = len(t.keys)
+		}
+	}
+	if len(t.keys) > 64 {
+		panic("event: " + t.Name + " has more than 64 JSON keys")
+	}
 	t.Index = len(types)
 	types = append(types, t)
 	for _, n := range append(slices.Clone(t.WireNames), t.Aliases...) {
@@ -92,26 +110,16 @@ func New[T any, P interface {
 	return Stamp(P(nil).Type().New()).(P)
 }
 
-// jsonKeys numbers the JSON keys of an event struct: event_type, the Base
-// fields and the struct's own fields.
-func jsonKeys(rt reflect.Type) map[string]int {
-	keys := map[string]int{"event_type": 0}
-	var add func(reflect.Type)
-	add = func(rt reflect.Type) {
-		for f := range rt.Fields() {
-			if f.Anonymous {
-				add(f.Type)
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if _, dup := keys[name]; !dup {
-				keys[name] = len(keys)
-			}
+// jsonFields lists the JSON keys of an event struct's fields, Base first.
+func jsonFields(rt reflect.Type) []string {
+	var out []string
+	for f := range rt.Fields() {
+		if f.Anonymous {
+			out = append(out, jsonFields(f.Type)...)
+			continue
 		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out = append(out, name)
 	}
-	add(rt)
-	if len(keys) > 64 {
-		panic("event: " + rt.Name() + " has more than 64 JSON keys")
-	}
-	return keys
+	return out
 }
