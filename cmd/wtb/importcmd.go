@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"wtb/audit"
+	"wtb/event"
+)
+
+// Limits of import.
+const (
+	// importGroup is the number of entries submitted to the recorder as one
+	// atomic group.
+	importGroup = 1000
+	// importWindow is the number of groups in flight (submitted, not yet
+	// durable) at once; it bounds import's memory.
+	importWindow = 16
+	// importBatch is the largest Append the recorder makes (several groups).
+	importBatch = 4 * importGroup
+	// importCloseTimeout bounds draining the recorder at the end (or after
+	// an interruption).
+	importCloseTimeout = 5 * time.Minute
+	// progressEvery is the interval between progress updates on a terminal.
+	progressEvery = 250 * time.Millisecond
+)
+
+var importSkipInvalid bool
+
+var importCmd = &cobra.Command{
+	Use:   "import [--skip-invalid] FILE.jsonl|-",
+	Short: "Import events from a JSON lines file (or - for standard input)",
+	Long: `Import events, one JSON object per line in the wire format, from FILE or from
+standard input (-). Blank lines are ignored.
+
+The whole input is validated first (standard input is spooled to a temporary
+file meanwhile); if any line is invalid, every invalid line is reported with
+its number and reason and nothing is imported. With --skip-invalid the valid
+lines are imported and the invalid ones reported.
+
+Import is idempotent: an event already recorded (same event_id) is counted as
+a duplicate and not recorded again, so importing a file twice records nothing
+new, and an import that was interrupted can simply be run again.`,
+	Args: argsExactly(1, "a file name or - for standard input"),
+	RunE: func(cmd *cobra.Command, args []string) error {
+		t, err := globalStore.resolve()
+		if err != nil {
+			return err
+		}
+		return runImport(cmd.Context(), t, args[0], importSkipInvalid, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+	},
+}
+
+func init() {
+	importCmd.Flags().BoolVar(&importSkipInvalid, "skip-invalid", false, "import the valid lines and report the invalid ones")
+	rootCmd.AddCommand(importCmd)
+}
+
+// importStats are the counts of one import.
+type importStats struct {
+	lines      int // non-blank lines read
+	invalid    int
+	imported   int
+	duplicates int
+}
+
+// parseLine decodes one line into its audit entry, or says why it cannot be
+// imported.
+func parseLine(line []byte) (audit.Entry, error) {
+	ev, err := event.Decode(line)
+	if err != nil {
+		return audit.Entry{}, err
+	}
+	e := audit.FromEvent(ev)
+	if err := e.Validate(); err != nil {
+		return audit.Entry{}, err
+	}
+	return e, nil
+}
+
+// reportInvalid writes one invalid line's number and reason.
+func reportInvalid(w io.Writer, name string, num int, err error) {
+	fmt.Fprintf(w, "%s:%d: %s\n", name, num, oneLine(err.Error()))
+}
+
+// runImport imports the events of the file name ("-": stdin) into the store t.
+func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool, stdin io.Reader, out, errOut io.Writer) error {
+	display := name
+	var in io.Reader
+	var size int64 = -1
+	var seeker io.ReadSeeker // to read the input a second time
+	if name == "-" {
+		display = "stdin"
+		in = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+			seeker = f
+		}
+		in = f
+	}
+
+	st, err := openTarget(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	prog := newProgress(errOut, display, size)
+	var stats importStats
+	if !skipInvalid {
+		// Validation pass. A non-seekable input is spooled meanwhile.
+		src := in
+		if seeker == nil {
+			spool, err := os.CreateTemp("", "wtb-import-*.jsonl")
+			if err != nil {
+				return fmt.Errorf("import: spooling %s: %w", display, err)
+			}
+			defer func() {
+				spool.Close()
+				os.Remove(spool.Name())
+			}()
+			src = io.TeeReader(in, spool)
+			seeker = spool
+		}
+		prog.phase = "validating"
+		lines, invalid, err := validate(ctx, src, display, errOut, prog)
+		prog.done()
+		if err != nil {
+			return err
+		}
+		if invalid > 0 {
+			return fmt.Errorf("%s: %d of %d lines invalid (reported above); nothing imported (--skip-invalid imports the %d valid lines)",
+				display, invalid, lines, lines-invalid)
+		}
+		if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("import: rereading %s: %w", display, err)
+		}
+		in = seeker
+	}
+
+	prog.phase = "importing"
+	err = load(ctx, st, in, display, errOut, prog, &stats)
+	prog.done()
+	summary := fmt.Sprintf("imported %d, duplicates %d", stats.imported, stats.duplicates)
+	if stats.invalid > 0 {
+		summary += fmt.Sprintf(", invalid lines skipped %d", stats.invalid)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s before failing: %w; running the import again records only what is missing", display, summary, err)
+	}
+	if stats.imported == 0 && stats.duplicates > 0 {
+		summary += " (nothing new: every event was already recorded)"
+	}
+	_, err = fmt.Fprintln(out, summary)
+	return err
+}
+
+// validate reads every line of r and reports each invalid one. It returns
+// the number of non-blank lines and of invalid ones.
+func validate(ctx context.Context, r io.Reader, name string, errOut io.Writer, prog *progress) (lines, invalid int, err error) {
+	lr := newLineReader(r)
+	for {
+		line, num, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return lines, invalid, nil
+		}
+		if err != nil && !errors.Is(err, errLineTooLong) {
+			return lines, invalid, fmt.Errorf("import: %s: %w", name, err)
+		}
+		if err == nil && blank(line) {
+			continue
+		}
+		lines++
+		if err == nil {
+			_, err = parseLine(line)
+		}
+		if err != nil {
+			invalid++
+			reportInvalid(errOut, name, num, err)
+		}
+		if lines&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return lines, invalid, fmt.Errorf("import: validating %s: interrupted, nothing imported: %w", name, err)
+			}
+			prog.update(lines, lr.bytes)
+		}
+	}
+}
+
+// load reads r and records every valid line through a recorder into st,
+// in groups of importGroup with at most importWindow groups in flight.
+// Invalid lines are reported and counted in stats.
+func load(ctx context.Context, st audit.Store, r io.Reader, name string, errOut io.Writer, prog *progress, stats *importStats) (err error) {
+	rec := audit.NewRecorder(st, audit.RecorderOptions{
+		QueueSize: importGroup * importWindow,
+		MaxBatch:  importBatch,
+	})
+	pending := make([]*audit.Receipt, 0, importWindow)
+	collect := func(rc *audit.Receipt, wctx context.Context) error {
+		res, err := rc.Wait(wctx)
+		if err != nil {
+			return err
+		}
+		stats.imported += res.Appended
+		stats.duplicates += len(res.Duplicates)
+		return nil
+	}
+	defer func() {
+		// Drain what is queued even when interrupted: groups are atomic,
+		// so the store holds whole groups only.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), importCloseTimeout)
+		defer cancel()
+		cerr := rec.Close(cctx)
+		for _, rc := range pending {
+			if werr := collect(rc, cctx); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	group := make([]audit.Entry, 0, importGroup)
+	submit := func() error {
+		if len(pending) == importWindow {
+			if err := collect(pending[0], ctx); err != nil {
+				return err
+			}
+			pending = append(pending[:0], pending[1:]...)
+		}
+		rc, err := rec.Submit(ctx, group)
+		if err != nil {
+			return err
+		}
+		pending = append(pending, rc)
+		group = group[:0]
+		return nil
+	}
+
+	lr := newLineReader(r)
+	for {
+		line, num, rerr := lr.next()
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil && !errors.Is(rerr, errLineTooLong) {
+			return fmt.Errorf("reading: %w", rerr)
+		}
+		if rerr == nil && blank(line) {
+			continue
+		}
+		stats.lines++
+		var e audit.Entry
+		if rerr == nil {
+			e, rerr = parseLine(line)
+		}
+		if rerr != nil {
+			stats.invalid++
+			reportInvalid(errOut, name, num, rerr)
+			continue
+		}
+		group = append(group, e)
+		if len(group) == importGroup {
+			if err := submit(); err != nil {
+				return err
+			}
+			prog.update(stats.lines, lr.bytes)
+		}
+	}
+	if len(group) > 0 {
+		return submit()
+	}
+	return nil
+}
+
+// progress shows a one-line progress report on a terminal, and nothing
+// otherwise.
+type progress struct {
+	w     io.Writer // nil: not a terminal
+	name  string
+	size  int64 // -1: unknown
+	phase string
+	last  time.Time
+	shown bool
+}
+
+func newProgress(w io.Writer, name string, size int64) *progress {
+	p := &progress{name: name, size: size}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.w = w
+	}
+	return p
+}
+
+// update shows the lines and bytes read so far, at most every progressEvery.
+func (p *progress) update(lines int, bytes int64) {
+	if p.w == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < progressEvery {
+		return
+	}
+	p.last = now
+	var b strings.Builder
+	b.WriteString("\r" + p.phase + " " + p.name + ": " + groupDigits(lines) + " lines")
+	if p.size > 0 {
+		b.WriteString(fmt.Sprintf(" (%d%%)", bytes*100/p.size))
+	}
+	b.WriteString("\x1b[K")
+	io.WriteString(p.w, b.String())
+	p.shown = true
+}
+
+// done ends the progress line.
+func (p *progress) done() {
+	if p.w != nil && p.shown {
+		io.WriteString(p.w, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+// groupDigits writes n with thousands separators.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
