@@ -498,6 +498,7 @@ func testInvalidEntry(t *testing.T, s audit.Store) {
 		{"empty event_id", func(e *audit.Entry) { e.EventID = "" }},
 		{"empty type", func(e *audit.Entry) { e.Type = "" }},
 		{"zero timestamp", func(e *audit.Entry) { e.Timestamp = time.Time{} }},
+		{"timestamp beyond 2262", func(e *audit.Entry) { e.Timestamp = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }},
 		{"empty severity", func(e *audit.Entry) { e.Severity = "" }},
 		{"unknown severity", func(e *audit.Entry) { e.Severity = "fatal" }},
 		{"details not JSON", func(e *audit.Entry) { e.Details = json.RawMessage(`{"a":`) }},
@@ -787,11 +788,8 @@ func testLimits(t *testing.T, s audit.Store) {
 		{0, 0, audit.DefaultLimit},
 		{1, 0, 1},
 		{audit.DefaultLimit + 1, 0, audit.DefaultLimit + 1},
-		{audit.MaxLimit, 0, audit.MaxLimit},
 		{audit.MaxLimit + 1, 0, audit.MaxLimit},
-		{1 << 30, 0, audit.MaxLimit},
 		{0, n - 30, 30},
-		{1 << 30, 40, audit.MaxLimit},
 		{1 << 30, 60, n - 60},
 	}
 	for _, tc := range tests {
@@ -965,9 +963,18 @@ func testConcurrentAppend(t *testing.T, s audit.Store) {
 				mine = append(mine, e)
 			}
 		}
-		// One goroutine's entries, read by execution, come back in its order.
-		checkEntries(t, "by execution", mine, queryAll(t, s, audit.Filter{ExecutionID: fmt.Sprintf("exec-%d", g)}))
+		// One goroutine's entries come back in its order.
+		var theirs []audit.Entry
+		for _, e := range all {
+			if e.ExecutionID == fmt.Sprintf("exec-%d", g) {
+				theirs = append(theirs, e)
+			}
+		}
+		checkEntries(t, "one goroutine's entries", mine, theirs)
 	}
+	// The execution filter agrees, paged.
+	page := mustQuery(t, s, audit.Filter{ExecutionID: "exec-3", After: batches[3][5][0].Seq - 1, Limit: 700})
+	checkEntries(t, "execution page", slices.Concat(batches[3][5], batches[3][6][:200]), page)
 }
 
 // Summary scenario entries: type, severity, offset from base in ms, details.

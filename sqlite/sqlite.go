@@ -1,0 +1,296 @@
+// Package sqlite is the embedded audit.Store: one SQLite file in WAL mode,
+// written by one connection (writes are serialised, each Append is one
+// transaction) and read by a small pool of connections that never block the
+// writer.
+//
+// Entries live in one table, entries, with seq as the rowid (strictly
+// increasing, never reused: rows are never deleted), timestamps as Unix
+// nanoseconds in UTC, severities as their rank, and indexes on event_id
+// (unique: the idempotency key), (execution_id, seq), (node_id, seq),
+// (event_type, seq) and ts. The schema is created and upgraded on Open by
+// the numbered migrations embedded in the binary (migrations/NNNN_name.sql,
+// recorded in schema_migrations).
+//
+// # Durability
+//
+// Sync chooses what a committed Append survives. SyncNormal (the default,
+// synchronous=NORMAL in WAL mode): a crash or kill of the process loses
+// nothing committed; a power loss or operating system crash may lose the
+// last transactions committed before it, never corrupts the file, and
+// never leaves part of a batch. SyncFull (synchronous=FULL): the WAL is
+// synced to disk on every commit, so committed batches also survive a power
+// loss, at the cost of one fsync per Append.
+//
+// # Drivers
+//
+// Two drivers are supported: github.com/mattn/go-sqlite3 (cgo, DriverCgo)
+// and modernc.org/sqlite (pure Go, DriverPure). DriverCgo is the default
+// when the binary is built with cgo: it inserts about twice as fast (see
+// BenchmarkDriverInsert). Without cgo the default is DriverPure.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // DriverCgo
+	_ "modernc.org/sqlite"          // DriverPure
+
+	"wtb/audit"
+)
+
+// Sync is the durability level of commits.
+type Sync int
+
+const (
+	// SyncNormal survives a process crash; a power loss may lose the last
+	// commits (never part of one). It is the default.
+	SyncNormal Sync = iota
+	// SyncFull survives a power loss: every commit is synced to disk.
+	SyncFull
+)
+
+// String returns "normal" or "full".
+func (s Sync) String() string {
+	switch s {
+	case SyncNormal:
+		return "normal"
+	case SyncFull:
+		return "full"
+	}
+	return fmt.Sprintf("Sync(%d)", int(s))
+}
+
+// ParseSync parses "normal" or "full" (the --sync flag).
+func ParseSync(s string) (Sync, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "normal":
+		return SyncNormal, nil
+	case "full":
+		return SyncFull, nil
+	}
+	return 0, fmt.Errorf("sqlite: unknown sync mode %q (want normal or full)", s)
+}
+
+// Driver names a database/sql SQLite driver.
+type Driver string
+
+const (
+	// DriverCgo is github.com/mattn/go-sqlite3 (needs cgo).
+	DriverCgo Driver = "sqlite3"
+	// DriverPure is modernc.org/sqlite (pure Go).
+	DriverPure Driver = "sqlite"
+)
+
+// Defaults of Options.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultReaders     = 4
+	DefaultCacheMiB    = 64
+)
+
+// Options configure Open. The zero value is ready to use.
+type Options struct {
+	// Sync is the durability of commits: SyncNormal (default) or SyncFull.
+	Sync Sync
+	// Driver is the SQLite driver; "" means DefaultDriver.
+	Driver Driver
+	// BusyTimeout bounds how long a statement waits for a lock held by
+	// another process (default DefaultBusyTimeout).
+	BusyTimeout time.Duration
+	// Readers is the number of read connections (default DefaultReaders).
+	Readers int
+	// CacheMiB is the page cache of the write connection in MiB (default
+	// DefaultCacheMiB); each read connection gets a quarter of it.
+	CacheMiB int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Driver == "" {
+		o.Driver = DefaultDriver
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.Readers <= 0 {
+		o.Readers = DefaultReaders
+	}
+	if o.CacheMiB <= 0 {
+		o.CacheMiB = DefaultCacheMiB
+	}
+	return o
+}
+
+// ErrSchemaTooNew is returned by Open when the database was migrated by a
+// newer version of this package.
+var ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this program")
+
+// Store is an audit.Store on one SQLite file. It is safe for concurrent use.
+type Store struct {
+	path string
+	opts Options
+
+	mu     sync.RWMutex // held shared by every call, exclusively by Close
+	closed bool
+
+	wdb    *sql.DB
+	writer *sql.Conn
+	wsem   chan struct{} // the writer's token: at most one Append at a time
+	w      writeState    // guarded by wsem
+
+	rdb *sql.DB
+}
+
+var _ audit.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database at path, applies the
+// embedded migrations and returns a Store. path is a file name; ":memory:"
+// is not supported (the readers need the same file as the writer).
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: open %q: want a plain file path", path)
+	}
+	if opts.Sync != SyncNormal && opts.Sync != SyncFull {
+		return nil, fmt.Errorf("sqlite: open %s: invalid sync mode %d", path, opts.Sync)
+	}
+	s := &Store{path: path, opts: opts, wsem: make(chan struct{}, 1)}
+	var err error
+	if s.wdb, err = sql.Open(string(opts.Driver), dsn(path, opts, false)); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if s.writer, err = s.wdb.Conn(ctx); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := s.setup(ctx); err != nil {
+		s.writer.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if s.rdb, err = sql.Open(string(opts.Driver), dsn(path, opts, true)); err != nil {
+		s.w.close()
+		s.writer.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.rdb.SetMaxOpenConns(opts.Readers)
+	s.rdb.SetMaxIdleConns(opts.Readers)
+	s.rdb.SetConnMaxIdleTime(0)
+	return s, nil
+}
+
+// dsn builds the data source name of a connection for the chosen driver.
+func dsn(path string, o Options, reader bool) string {
+	sync := "NORMAL"
+	if o.Sync == SyncFull {
+		sync = "FULL"
+	}
+	cache := o.CacheMiB * 1024
+	if reader {
+		cache /= 4
+	}
+	busy := o.BusyTimeout.Milliseconds()
+	v := url.Values{}
+	switch o.Driver {
+	case DriverCgo:
+		v.Set("_busy_timeout", fmt.Sprint(busy))
+		v.Set("_journal_mode", "WAL")
+		v.Set("_synchronous", sync)
+		v.Set("_txlock", "immediate")
+		v.Set("_cache_size", fmt.Sprint(-cache))
+		if reader {
+			v.Set("_txlock", "deferred")
+			v.Set("_query_only", "1")
+		}
+	default:
+		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy))
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", fmt.Sprintf("synchronous(%s)", sync))
+		v.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cache))
+		v.Set("_txlock", "immediate")
+		if reader {
+			v.Set("_txlock", "deferred")
+			v.Add("_pragma", "query_only(1)")
+		}
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// setup checks the connection's settings and migrates the schema.
+func (s *Store) setup(ctx context.Context) error {
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	var syncLevel int
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncLevel); err != nil {
+		return err
+	}
+	if want := map[Sync]int{SyncNormal: 1, SyncFull: 2}[s.opts.Sync]; syncLevel != want {
+		return fmt.Errorf("synchronous is %d, want %d", syncLevel, want)
+	}
+	if err := migrate(ctx, s.writer); err != nil {
+		return err
+	}
+	return s.w.prepare(ctx, s.writer)
+}
+
+// Path returns the database file name.
+func (s *Store) Path() string { return s.path }
+
+// Options returns the options in effect, defaults filled in.
+func (s *Store) Options() Options { return s.opts }
+
+// enter takes the shared lock of a call; the caller must call s.mu.RUnlock.
+func (s *Store) enter(ctx context.Context, op string) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("sqlite: %s: %w", op, audit.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		s.mu.RUnlock()
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return nil
+}
+
+// wrap wraps err of operation op, preferring the context's error when ctx
+// is done (the driver's error then only says it was interrupted).
+func wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlite: %s: %w (%v)", op, cerr, err)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// Close waits for the calls in progress, then closes the database. Calling
+// it again returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.w.close()
+	errs := []error{s.writer.Close(), s.wdb.Close(), s.rdb.Close()}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
+	}
+	return nil
+}
