@@ -13,15 +13,15 @@ import (
 
 // Append records entries as one atomic batch (see audit.Store).
 //
-// The batch is copied with COPY into the connection's temporary staging
-// table, outside any lock. Then, holding the schema's append lock (a
-// transaction-level advisory lock, released by COMMIT), one statement
-// reserves a block of sequence numbers and inserts the staged rows with
-// ON CONFLICT (event_id) DO NOTHING, returning the seqs it assigned; the
-// transaction commits and releases the lock. Because every Append takes the
-// lock before it draws seqs and keeps it until its commit is visible, seq
-// order is commit order: a reader never sees seq n+1 before seq n's
-// transaction has either committed or rolled back for good.
+// In one transaction, Append takes the schema's append lock (a
+// transaction-level advisory lock, released by COMMIT), finds with one
+// statement which event ids are recorded already and reserves a block of
+// seqs for the others, COPYs those rows straight into the entries table,
+// and commits. Because every Append holds the lock from before it draws
+// seqs until its commit is visible, seq order is commit order (a reader
+// never sees seq n+1 before seq n's transaction has committed or rolled
+// back for good), and no other writer can record an event id between the
+// duplicate check and the commit.
 func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
 	if err := s.check(ctx, "append"); err != nil {
 		return audit.AppendResult{}, err
@@ -74,8 +74,8 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 	return res, nil
 }
 
-// appendTx runs the append transaction and returns, for every staged row k,
-// its assigned seq or 0 when its event_id was already recorded.
+// appendTx runs the append transaction and returns, for every row k of
+// unique, its assigned seq or 0 when its event_id was already recorded.
 func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) ([]int64, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -83,25 +83,14 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
 
-	src := &stagingSource{entries: entries, unique: unique, row: make([]any, len(stagingColumns))}
-	if s.multiRowInsert {
-		if err := insertStaging(ctx, tx, src); err != nil {
-			return nil, fmt.Errorf("insert into staging: %w", err)
-		}
-	} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
-		return nil, fmt.Errorf("copy to staging: %w", err)
+	var seqs []int64
+	if s.mode == modeStaging {
+		seqs, err = s.appendStaging(ctx, tx, entries, unique)
+	} else {
+		seqs, err = s.appendDirect(ctx, tx, entries, unique)
 	}
-	if !s.noAppendLock {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.appendKey); err != nil {
-			return nil, fmt.Errorf("append lock: %w", err)
-		}
-	}
-	var (
-		base     int64
-		assigned []int64
-	)
-	if err := tx.QueryRow(ctx, s.q.insert, len(unique), s.q.seqName).Scan(&base, &assigned); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
+	if err != nil {
+		return nil, err
 	}
 	if s.beforeCommit != nil {
 		if err := s.beforeCommit(ctx); err != nil {
@@ -110,6 +99,98 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return seqs, nil
+}
+
+// lock takes the schema's append lock for the rest of tx.
+func (s *Store) lock(ctx context.Context, tx pgx.Tx) error {
+	if s.noAppendLock {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.appendKey); err != nil {
+		return fmt.Errorf("append lock: %w", err)
+	}
+	return nil
+}
+
+// appendDirect is the default way: under the append lock, one statement
+// finds which event ids are recorded already and reserves a block of seqs
+// for the others; then COPY writes those straight into entries with their
+// seqs. No other writer can record an event id between the check and the
+// commit, because every writer holds the lock for that span.
+func (s *Store) appendDirect(ctx context.Context, tx pgx.Tx, entries []audit.Entry, unique []int) ([]int64, error) {
+	if err := s.lock(ctx, tx); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(unique))
+	for k, i := range unique {
+		ids[k] = entries[i].EventID
+	}
+	var (
+		dups []string
+		base int64
+	)
+	if err := tx.QueryRow(ctx, s.q.reserve, ids, s.q.seqName, len(ids)).Scan(&dups, &base); err != nil {
+		return nil, fmt.Errorf("check and reserve: %w", err)
+	}
+	seqs := make([]int64, len(unique))
+	rows := unique
+	if len(dups) > 0 {
+		isDup := make(map[string]struct{}, len(dups))
+		for _, id := range dups {
+			isDup[id] = struct{}{}
+		}
+		rows = make([]int, 0, len(unique)-len(dups))
+		for _, i := range unique {
+			if _, dup := isDup[entries[i].EventID]; !dup {
+				rows = append(rows, i)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return seqs, nil
+	}
+	src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
+	if s.mode == modeInsert {
+		if err := insertRows(ctx, tx, s.q.entries, entryInsertColumns, src); err != nil {
+			return nil, fmt.Errorf("insert: %w", err)
+		}
+	} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "entries"}, entryInsertColumns, src); err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	// rows is unique without the duplicates, in order: the j-th of them got base+j+1.
+	j := 0
+	for k, i := range unique {
+		if j < len(rows) && rows[j] == i {
+			j++
+			seqs[k] = base + int64(j)
+		}
+	}
+	return seqs, nil
+}
+
+// appendStaging is the alternative the benchmarks compare with: COPY into
+// the connection's temporary staging table outside the lock, then, under
+// the lock, one INSERT ... SELECT ... ON CONFLICT (event_id) DO NOTHING
+// RETURNING seq that reserves the seqs and moves the rows.
+func (s *Store) appendStaging(ctx context.Context, tx pgx.Tx, entries []audit.Entry, unique []int) ([]int64, error) {
+	if _, err := tx.Exec(ctx, createStaging); err != nil {
+		return nil, fmt.Errorf("staging table: %w", err)
+	}
+	src := &rowSource{entries: entries, rows: unique, row: make([]any, len(stagingColumns))}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
+		return nil, fmt.Errorf("copy to staging: %w", err)
+	}
+	if err := s.lock(ctx, tx); err != nil {
+		return nil, err
+	}
+	var (
+		base     int64
+		assigned []int64
+	)
+	if err := tx.QueryRow(ctx, s.q.insertStaged, len(unique), s.q.seqName).Scan(&base, &assigned); err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
 	}
 	seqs := make([]int64, len(unique))
 	for _, seq := range assigned {
@@ -122,12 +203,12 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 	return seqs, nil
 }
 
-// insertStaging fills the staging table with multi-row INSERT statements
+// insertRows writes src's rows into table with multi-row INSERT statements
 // instead of COPY: the alternative the benchmarks compare COPY with.
-func insertStaging(ctx context.Context, tx pgx.Tx, src *stagingSource) error {
+func insertRows(ctx context.Context, tx pgx.Tx, table string, columns []string, src *rowSource) error {
 	const maxParams = 65535 // the protocol's limit on bind parameters
-	perStmt := maxParams / len(stagingColumns)
-	head := "INSERT INTO pg_temp." + stagingTable + " (" + strings.Join(stagingColumns, ", ") + ") VALUES "
+	perStmt := maxParams / len(columns)
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
 	var (
 		b    strings.Builder
 		args []any
@@ -167,19 +248,22 @@ func insertStaging(ctx context.Context, tx pgx.Tx, src *stagingSource) error {
 	return flush()
 }
 
-// stagingSource feeds the staged rows to COPY, reusing one row buffer.
-type stagingSource struct {
+// rowSource feeds entries[rows[k]] to COPY or INSERT, reusing one row
+// buffer. The first column is base+k+1: the seq in entries, the ord in the
+// staging table (base 0).
+type rowSource struct {
 	entries []audit.Entry
-	unique  []int
+	rows    []int
+	base    int64
 	k       int
 	row     []any
 }
 
-func (s *stagingSource) Next() bool {
-	if s.k >= len(s.unique) {
+func (s *rowSource) Next() bool {
+	if s.k >= len(s.rows) {
 		return false
 	}
-	e := &s.entries[s.unique[s.k]]
+	e := &s.entries[s.rows[s.k]]
 	s.k++
 	ts, nanos := splitTime(e.Timestamp)
 	var dur any
@@ -187,7 +271,7 @@ func (s *stagingSource) Next() bool {
 		dur = *e.DurationMS
 	}
 	r := s.row
-	r[0] = int32(s.k) // ord, 1-based
+	r[0] = s.base + int64(s.k)
 	r[1] = e.EventID
 	r[2] = e.SourceType
 	r[3] = ts
@@ -203,6 +287,6 @@ func (s *stagingSource) Next() bool {
 	return true
 }
 
-func (s *stagingSource) Values() ([]any, error) { return s.row, nil }
+func (s *rowSource) Values() ([]any, error) { return s.row, nil }
 
-func (s *stagingSource) Err() error { return nil }
+func (s *rowSource) Err() error { return nil }

@@ -49,15 +49,23 @@ func benchStore(b *testing.B, opts Options) (*Store, string, string) {
 	return s, dsn, schema
 }
 
-// BenchmarkAppend appends b.N entries in batches, with COPY through the
-// staging table (the store's way) and, for comparison, with multi-row
-// INSERT into the same staging table.
+// benchModes are the ways of moving rows into the table, compared.
+var benchModes = []struct {
+	name string
+	mode appendMode
+}{
+	{"copy", modeCopy},       // the store's way: check and reserve, COPY into entries
+	{"insert", modeInsert},   // the same with multi-row INSERT
+	{"staging", modeStaging}, // COPY into a temp table, INSERT ... ON CONFLICT DO NOTHING
+}
+
+// BenchmarkAppend appends b.N entries in batches, in each append mode.
 func BenchmarkAppend(b *testing.B) {
-	for _, mode := range []string{"copy", "insert"} {
+	for _, mode := range benchModes {
 		for _, batch := range []int{100, 1000} {
-			b.Run(fmt.Sprintf("%s/batch=%d", mode, batch), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/batch=%d", mode.name, batch), func(b *testing.B) {
 				s, _, _ := benchStore(b, Options{})
-				s.multiRowInsert = mode == "insert"
+				s.mode = mode.mode
 				ctx := context.Background()
 				buf := make([]audit.Entry, 0, batch)
 				b.ReportAllocs()
@@ -124,10 +132,10 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 // PostgreSQL; Close drains the queue inside the timed section. Run it over
 // 1,000,000 entries with -benchtime=1000000x.
 func BenchmarkRecorder(b *testing.B) {
-	for _, mode := range []string{"copy", "insert"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run(mode.name, func(b *testing.B) {
 			s, _, _ := benchStore(b, Options{})
-			s.multiRowInsert = mode == "insert"
+			s.mode = mode.mode
 			ctx := context.Background()
 			rec := audit.NewRecorder(s, audit.RecorderOptions{MaxBatch: 1000})
 			b.ReportAllocs()

@@ -16,12 +16,13 @@ import (
 
 // queries holds the SQL of one schema, built once at Open.
 type queries struct {
-	entries    string // quoted table name
-	seqName    string // quoted sequence name, passed as a regclass parameter
-	insert     string
-	count      string
-	summary    string
-	executions string
+	entries      string // quoted table name
+	seqName      string // quoted sequence name, passed as a regclass parameter
+	reserve      string
+	insertStaged string
+	count        string
+	summary      string
+	executions   string
 }
 
 // entryColumns are the columns scanEntry reads, in order.
@@ -77,7 +78,18 @@ func newQueries(schema string) queries {
 	// atomic together); staged row ord k gets seq base+k, so seqs follow
 	// batch order. Rows whose event_id exists already are skipped and their
 	// seq left unused.
-	q.insert = `WITH blk AS MATERIALIZED (
+	// $1 = the batch's event ids (distinct), $2 = sequence, $3 = len($1).
+	// Returns the ids already recorded and base: the new entries get seqs
+	// base+1..base+n, n = $3 - duplicates, reserved in one step (the append
+	// lock makes nextval and setval atomic together). base is 0 when n is 0.
+	q.reserve = `WITH d AS (
+	SELECT coalesce(array_agg(event_id), '{}') AS ids FROM ` + t + ` WHERE event_id = ANY($1::text[])
+)
+SELECT d.ids, CASE WHEN $3 > cardinality(d.ids)
+	THEN setval($2::regclass, nextval($2::regclass) + ($3 - cardinality(d.ids)) - 1) - ($3 - cardinality(d.ids))
+	ELSE 0 END
+FROM d`
+	q.insertStaged = `WITH blk AS MATERIALIZED (
 	SELECT setval($2::regclass, nextval($2::regclass) + $1 - 1) - $1 AS base
 ), ins AS (
 	INSERT INTO ` + t + ` (seq, event_id, source_type, ts, ts_nanos, event_type, severity,

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"wtb/audit"
@@ -72,16 +71,35 @@ type Store struct {
 	appendKey int64
 	q         queries
 
-	// Test hooks (nil/false in production).
-	noAppendLock   bool                            // disables the append lock, to show what it prevents
-	multiRowInsert bool                            // multi-row INSERT instead of COPY, for comparison
-	beforeCommit   func(ctx context.Context) error // runs after the insert, before COMMIT
+	// Test hooks (zero in production).
+	mode         appendMode                      // how rows reach the table (benchmarks compare them)
+	noAppendLock bool                            // disables the append lock, to show what it prevents
+	beforeCommit func(ctx context.Context) error // runs after the insert, before COMMIT
 }
+
+// appendMode is how Append moves rows into the entries table.
+type appendMode int
+
+const (
+	// modeCopy: check and reserve under the lock, then COPY into entries.
+	modeCopy appendMode = iota
+	// modeInsert: as modeCopy with multi-row INSERT instead of COPY.
+	modeInsert
+	// modeStaging: COPY into a temporary table, then INSERT ... SELECT ...
+	// ON CONFLICT DO NOTHING under the lock.
+	modeStaging
+)
 
 var _ audit.Store = (*Store)(nil)
 
-// stagingTable is the per-connection temporary table COPY fills. Its rows
-// vanish at the end of every transaction.
+// entryInsertColumns are the columns Append writes into entries, in order.
+var entryInsertColumns = []string{
+	"seq", "event_id", "source_type", "ts", "ts_nanos", "event_type", "severity",
+	"message", "execution_id", "node_id", "details", "error", "duration_ms",
+}
+
+// stagingTable is the per-connection temporary table of modeStaging. Its
+// rows vanish at the end of every transaction.
 const stagingTable = "wtb_staging"
 
 // stagingColumns are the columns COPY writes, in row order.
@@ -141,10 +159,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
 	case cfg.ConnConfig.ConnectTimeout == 0:
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
-	}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, createStaging)
-		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"wtb/audit"
+	"wtb/audit/storetest"
 	"wtb/postgres/pgtest"
 )
 
@@ -54,6 +55,24 @@ func entry(id, execution string) audit.Entry {
 		NodeID:      "n",
 		Details:     json.RawMessage(`{"k":1}`),
 		DurationMS:  &d,
+	}
+}
+
+// TestConformanceOtherModes runs the conformance suite on the append modes
+// the benchmarks compare with (the default mode runs in TestConformance).
+func TestConformanceOtherModes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode appendMode
+	}{{"insert", modeInsert}, {"staging", modeStaging}} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) audit.Store {
+				dsn, schema := pgtest.NewSchema(t)
+				s := openSchema(t, dsn, schema, Options{})
+				s.mode = tc.mode
+				return s
+			})
+		})
 	}
 }
 
