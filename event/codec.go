@@ -28,10 +28,10 @@ var timeLayouts = [...]string{
 // (read as UTC); a space may replace the T. The result is in UTC and its
 // year lies in 0..9999.
 func ParseTime(s string) (time.Time, error) {
-	// The reference's zone-less form is the common input: try it first when
-	// the string does not end in a zone.
+	// The reference's zone-less form is the common input. Read as UTC, it is
+	// RFC 3339 with a Z appended, which time.Parse reads on its fast path.
 	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1] != 'Z' && s[n-1] != 'z' && s[n-3] != ':' {
-		if t, err := time.Parse(timeLayouts[1], s); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, s+"Z"); err == nil {
 			return checkYear(s, t.UTC())
 		}
 	}

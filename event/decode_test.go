@@ -337,3 +337,33 @@ func TestTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTime: ParseTime agrees with time.Parse on the layouts it
+// documents, whichever path it takes.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-01-27T10:00:00", "2026-01-27T10:00:00.037000", "2026-01-27T10:00:00Z",
+		"2026-01-27T12:00:00+02:00", "2026-01-27 10:00:00", "2024-02-29T23:59:59.999999999", "2026-02-29T00:00:00",
+		"2026-01-27T10:00:00,5", "0000-01-01T00:00:00", "2026-01-27T24:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := event.ParseTime(s)
+		var want time.Time
+		ok := false
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+			if v, perr := time.Parse(layout, s); perr == nil {
+				want, ok = v.UTC(), true
+				break
+			}
+		}
+		if ok && (want.Year() < 0 || want.Year() > 9999) {
+			ok = false
+		}
+		if (err == nil) != ok || (ok && !got.Equal(want)) {
+			t.Fatalf("ParseTime(%q) = %v, %v; time.Parse gives %v, %v", s, got, err, want, ok)
+		}
+		if err == nil && got.Location() != time.UTC {
+			t.Fatalf("ParseTime(%q) is in %v", s, got.Location())
+		}
+	})
+}
