@@ -93,6 +93,10 @@ type Server struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 	hubOnce   sync.Once
+
+	// beforeLive, when set (by tests), runs before a stream takes its
+	// buffered entries.
+	beforeLive func()
 	streams   sync.WaitGroup
 }
 

@@ -143,6 +143,9 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 				return nil
 			}
 		case <-sub.notify:
+			if s.beforeLive != nil {
+				s.beforeLive()
+			}
 			var st subState
 			batch, st = sub.take(batch)
 			arm()

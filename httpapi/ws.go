@@ -167,6 +167,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 				return nil
 			}
 		case <-sub.notify:
+			if s.beforeLive != nil {
+				s.beforeLive()
+			}
 			var st subState
 			batch, st = sub.take(batch)
 			for _, le := range batch {
