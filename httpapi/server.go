@@ -97,7 +97,7 @@ type Server struct {
 	// beforeLive, when set (by tests), runs before a stream takes its
 	// buffered entries.
 	beforeLive func()
-	streams   sync.WaitGroup
+	streams    sync.WaitGroup
 }
 
 // New returns a Server recording into store.
