@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -216,8 +215,9 @@ func finishDecode(t *Type, doc []byte, err error, docType *string, tsSet bool, b
 // wire name or an alias) selects the type. Every field of the document must
 // belong to that type; event_id must be a non-empty string and timestamp a
 // readable timestamp (see ParseTime). Fields the document omits take the
-// reference defaults; collections it omits decode as empty. Errors are
-// *DecodeError values carrying one of the Err sentinels.
+// reference defaults; collections it omits decode as empty. Keys match
+// exactly (case matters) and appear once. Errors are *DecodeError values
+// carrying one of the Err sentinels; nothing panics, whatever the input.
 func Decode(data []byte) (Event, error) {
 	if len(data) > MaxEventSize {
 		return nil, newDecodeError("", "", ErrTooLarge, nil, fmt.Sprintf("%d bytes, limit %d", len(data), MaxEventSize))
@@ -289,9 +289,6 @@ func DecodeAs(wireName string, data []byte) (Event, error) {
 	}
 	return ev, nil
 }
-
-// ErrEncode is wrapped by every error of Encode.
-var ErrEncode = errors.New("cannot encode event")
 
 // Encode writes ev in the wire format: the event's fields under the
 // reference's JSON names plus event_type (its wire name), with timestamps in

@@ -30,6 +30,9 @@ var (
 	ErrMissingID = errors.New("missing event_id")
 	// ErrTooLarge: the document is longer than MaxEventSize.
 	ErrTooLarge = errors.New("event document too large")
+
+	// ErrEncode is wrapped by every error of Encode (not a decoding error).
+	ErrEncode = errors.New("cannot encode event")
 )
 
 // DecodeError reports why a document could not be decoded (or an event
