@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -332,5 +333,87 @@ func TestGroupDigits(t *testing.T) {
 		if got := groupDigits(n); got != want {
 			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// cancelReader reads r in small chunks and cancels a context once more
+// than after bytes have been read.
+type cancelReader struct {
+	r      io.Reader
+	after  int64
+	read   int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	if len(p) > 4096 {
+		p = p[:4096]
+	}
+	n, err := c.r.Read(p)
+	c.read += int64(n)
+	if c.read > c.after {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestImportInterrupted(t *testing.T) {
+	const n = 6000
+	dir := t.TempDir()
+	db := filepath.Join(dir, "wtb.db")
+	var b bytes.Buffer
+	writeEvents(t, &b, "intr", n, 40)
+	size := int64(b.Len())
+
+	for _, skip := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		in := &cancelReader{r: bytes.NewReader(b.Bytes()), after: size / 2, cancel: cancel}
+		var out, errOut bytes.Buffer
+		err := runImport(ctx, storeTarget{kind: "sqlite", path: db}, "-", skip, in, &out, &errOut)
+		cancel()
+		if err == nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("skip=%v: error %v, want one wrapping context.Canceled", skip, err)
+		}
+		if !skip {
+			// Interrupted while validating: nothing imported.
+			if !strings.Contains(err.Error(), "nothing imported") {
+				t.Errorf("error %q does not say nothing was imported", err)
+			}
+			continue
+		}
+		if !strings.Contains(err.Error(), "running the import again records only what is missing") {
+			t.Errorf("error %q does not say how to finish", err)
+		}
+	}
+	// Only whole groups were recorded, and a second run completes the import.
+	stored := countEntries(t, db)
+	if stored == 0 || stored >= n || stored%importGroup != 0 {
+		t.Fatalf("%d entries stored after the interruption, want whole groups of %d, fewer than %d", stored, importGroup, n)
+	}
+	r := mustRun(t, b.String(), "import", "--db", db, "-")
+	want := "imported " + strconv.Itoa(n-int(stored)) + ", duplicates " + strconv.Itoa(int(stored)) + "\n"
+	if r.stdout != want {
+		t.Fatalf("resumed import: %q, want %q", r.stdout, want)
+	}
+	if got := countEntries(t, db); got != n {
+		t.Fatalf("%d entries, want %d", got, n)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, "events.jsonl", 2000)
+	p.update(10, 100)
+	if b.Len() != 0 {
+		t.Fatalf("progress written to a non-terminal: %q", b.String())
+	}
+	p.w = &b // as if on a terminal
+	p.phase = "importing"
+	p.update(1234, 1000)
+	p.update(1300, 1100) // too soon: not shown
+	p.done()
+	want := "\rimporting events.jsonl: 1,234 lines (50%)\x1b[K\r\x1b[K"
+	if b.String() != want {
+		t.Fatalf("progress %q, want %q", b.String(), want)
 	}
 }
