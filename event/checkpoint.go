@@ -1,5 +1,7 @@
 package event
 
+import "strings"
+
 // CheckpointCreated reports that a checkpoint was written after a super-step.
 // It is the reference's CheckpointCreated.
 //
@@ -90,4 +92,34 @@ type BranchCreated struct {
 	NewThreadID       string `json:"new_thread_id"` // LangGraph thread id of the new branch
 	ParentExecutionID string `json:"parent_execution_id"`
 	BranchReason      string `json:"branch_reason"` // "variant_test", "rollback", "manual"
+}
+
+// NewCheckpointCreated builds a CheckpointCreated the way the reference's
+// create_checkpoint_created_event does, with a fresh id and the current
+// time. writeOrder gives the keys of nodeWrites in the order they were
+// written (a Go map keeps none); CompletedNode is the first of them that does
+// not start with "__" (nil when there is none), and IsTerminal is true when
+// nextNodes is empty.
+func NewCheckpointCreated(executionID, checkpointID string, step int64, nodeWrites Map, writeOrder []string, nextNodes []string) *CheckpointCreated {
+	ev := New[CheckpointCreated]()
+	ev.ExecutionID, ev.CheckpointID, ev.Step = executionID, checkpointID, step
+	ev.NodeWrites, ev.NextNodes = nodeWrites, Strings(nextNodes)
+	for _, k := range writeOrder {
+		if _, ok := nodeWrites[k]; ok && !strings.HasPrefix(k, "__") {
+			ev.CompletedNode = &k
+			break
+		}
+	}
+	ev.IsTerminal = len(nextNodes) == 0
+	return ev
+}
+
+// NewRollbackCompleted builds a RollbackCompleted the way the reference's
+// create_rollback_completed_event does (StateRestored is true), with a fresh
+// id and the current time.
+func NewRollbackCompleted(executionID, fromCheckpointID, toCheckpointID string, rolledBackNodes []string) *RollbackCompleted {
+	ev := New[RollbackCompleted]()
+	ev.ExecutionID, ev.FromCheckpointID, ev.ToCheckpointID = executionID, fromCheckpointID, toCheckpointID
+	ev.RolledBackNodes = Strings(rolledBackNodes)
+	return ev
 }

@@ -367,3 +367,64 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+func TestNewCheckpointCreated(t *testing.T) {
+	tests := []struct {
+		name      string
+		writes    event.Map
+		order     []string
+		next      []string
+		completed string // "" for nil
+		terminal  bool
+	}{
+		{"first real node", event.Map{"__start__": 1, "plan": 2, "act": 3}, []string{"__start__", "plan", "act"}, []string{"act"}, "plan", false},
+		{"only internal keys", event.Map{"__start__": 1}, []string{"__start__"}, nil, "", true},
+		{"empty writes", event.Map{}, nil, []string{}, "", true},
+		{"order key absent from writes", event.Map{"b": 1}, []string{"a", "b"}, []string{"c"}, "b", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := event.NewCheckpointCreated("exec-1", "cp-1", 4, tt.writes, tt.order, tt.next)
+			got := ""
+			if ev.CompletedNode != nil {
+				got = *ev.CompletedNode
+			}
+			if got != tt.completed || ev.IsTerminal != tt.terminal || ev.Step != 4 || ev.ID == "" || ev.Timestamp.IsZero() {
+				t.Errorf("got %+v (completed %q)", ev, got)
+			}
+		})
+	}
+	rc := event.NewRollbackCompleted("exec-1", "cp-9", "cp-3", []string{"a"})
+	if !rc.StateRestored || rc.FromCheckpointID != "cp-9" || rc.ToCheckpointID != "cp-3" || rc.ID == "" {
+		t.Errorf("NewRollbackCompleted = %+v", rc)
+	}
+}
+
+func TestKindOfStreamEvent(t *testing.T) {
+	tests := map[string]event.LangGraphKind{
+		"on_chain_start": event.LangGraphNodeStarted, "on_chain_end": event.LangGraphNodeCompleted,
+		"on_chain_error": event.LangGraphNodeFailed, "on_tool_start": event.LangGraphToolStarted,
+		"on_tool_end": event.LangGraphToolCompleted, "on_tool_error": event.LangGraphToolFailed,
+		"on_chat_model_start": event.LangGraphLLMStarted, "on_chat_model_end": event.LangGraphLLMCompleted,
+		"on_chat_model_stream": event.LangGraphLLMStreamed, "on_retriever_start": event.LangGraphRetrieverStarted,
+		"on_retriever_end": event.LangGraphRetrieverCompleted,
+		"unknown":          event.LangGraphCustomEvent, "on_chat_model_error": event.LangGraphCustomEvent,
+		"on_retriever_error": event.LangGraphCustomEvent, "on_custom_event": event.LangGraphCustomEvent, "": event.LangGraphCustomEvent,
+	}
+	for name, want := range tests {
+		if got := event.KindOfStreamEvent(name); got != want {
+			t.Errorf("KindOfStreamEvent(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if n := len(event.LangGraphKinds()); n != 23 {
+		t.Errorf("%d kinds", n)
+	}
+	for _, k := range event.LangGraphKinds() {
+		if !k.Valid() {
+			t.Errorf("%s not valid", k)
+		}
+	}
+	if event.LangGraphKind("nope").Valid() || event.LangGraphKind("").Valid() {
+		t.Error("invalid kinds reported valid")
+	}
+}

@@ -140,3 +140,29 @@ func (k LangGraphKind) docType() *string {
 	s := string(k)
 	return &s
 }
+
+// streamKinds is the reference's LANGGRAPH_EVENT_TYPE_MAP.
+var streamKinds = map[string]LangGraphKind{
+	"on_chain_start":       LangGraphNodeStarted,
+	"on_chain_end":         LangGraphNodeCompleted,
+	"on_chain_error":       LangGraphNodeFailed,
+	"on_tool_start":        LangGraphToolStarted,
+	"on_tool_end":          LangGraphToolCompleted,
+	"on_tool_error":        LangGraphToolFailed,
+	"on_chat_model_start":  LangGraphLLMStarted,
+	"on_chat_model_end":    LangGraphLLMCompleted,
+	"on_chat_model_stream": LangGraphLLMStreamed,
+	"on_retriever_start":   LangGraphRetrieverStarted,
+	"on_retriever_end":     LangGraphRetrieverCompleted,
+}
+
+// KindOfStreamEvent maps the name of a LangGraph stream event (the "event"
+// key of astream_events v2, such as "on_tool_end") to its kind, as the
+// reference's map_langgraph_event_type does: names outside its table give
+// LangGraphCustomEvent.
+func KindOfStreamEvent(name string) LangGraphKind {
+	if k, ok := streamKinds[name]; ok {
+		return k
+	}
+	return LangGraphCustomEvent
+}
