@@ -151,12 +151,12 @@ func (s *Store) appendDirect(ctx context.Context, tx pgx.Tx, entries []audit.Ent
 	if len(rows) == 0 {
 		return seqs, nil
 	}
-	src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
 	if s.mode == modeInsert {
+		src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
 		if err := insertRows(ctx, tx, s.q.entries, entryInsertColumns, src); err != nil {
 			return nil, fmt.Errorf("insert: %w", err)
 		}
-	} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.schema, "entries"}, entryInsertColumns, src); err != nil {
+	} else if err := s.copyEntries(ctx, tx, entries, rows, base); err != nil {
 		return nil, fmt.Errorf("copy: %w", err)
 	}
 	// rows is unique without the duplicates, in order: the j-th of them got base+j+1.

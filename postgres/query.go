@@ -19,6 +19,7 @@ type queries struct {
 	entries      string // quoted table name
 	seqName      string // quoted sequence name, passed as a regclass parameter
 	reserve      string
+	copy         string
 	insertStaged string
 	count        string
 	summary      string
@@ -89,6 +90,7 @@ SELECT d.ids, CASE WHEN $3 > cardinality(d.ids)
 	THEN setval($2::regclass, nextval($2::regclass) + ($3 - cardinality(d.ids)) - 1) - ($3 - cardinality(d.ids))
 	ELSE 0 END
 FROM d`
+	q.copy = "COPY " + t + " (" + strings.Join(entryInsertColumns, ", ") + ") FROM STDIN (FORMAT binary)"
 	q.insertStaged = `WITH blk AS MATERIALIZED (
 	SELECT setval($2::regclass, nextval($2::regclass) + $1 - 1) - $1 AS base
 ), ins AS (

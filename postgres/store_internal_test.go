@@ -467,3 +467,26 @@ func TestStressConcurrentStoresPagingReaders(t *testing.T) {
 	}
 	t.Logf("%d entries recorded by %d writers on %d stores, read by %d paging readers", len(recorded), stores*writersPerStore, stores, readers)
 }
+
+func TestPGTimeMatchesSplitTime(t *testing.T) {
+	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tm := range []time.Time{
+		epoch,
+		epoch.Add(-1),
+		epoch.Add(1500),
+		time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(1900, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("x", -5*3600)),
+		time.Date(2026, 11, 27, 10, 0, 0, 123_456_789, time.UTC),
+		time.Date(2262, 1, 1, 0, 0, 0, 1, time.UTC),
+	} {
+		us, nanos := pgTime(tm)
+		wantTS, wantNanos := splitTime(tm)
+		got := epoch.Add(time.Duration(us) * time.Microsecond)
+		if !got.Equal(wantTS) || nanos != wantNanos {
+			t.Errorf("%v: pgTime = %v + %dns, splitTime = %v + %dns", tm, got, nanos, wantTS, wantNanos)
+		}
+		if back := joinTime(got, nanos); !back.Equal(tm) {
+			t.Errorf("%v: round trip gives %v", tm, back)
+		}
+	}
+}
