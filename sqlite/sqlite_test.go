@@ -2,8 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"wtb/audit"
 	"wtb/audit/storetest"
@@ -32,5 +38,151 @@ func TestConformance(t *testing.T) {
 			}
 			storetest.Run(t, func(t *testing.T) audit.Store { return openTemp(t, sqlite.Options{Driver: d}) })
 		})
+	}
+}
+
+func TestParseSync(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    sqlite.Sync
+		wantErr bool
+	}{
+		{"normal", sqlite.SyncNormal, false},
+		{"full", sqlite.SyncFull, false},
+		{" FULL ", sqlite.SyncFull, false},
+		{"", 0, true},
+		{"off", 0, true},
+		{"extra", 0, true},
+	}
+	for _, tc := range tests {
+		got, err := sqlite.ParseSync(tc.in)
+		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
+			t.Errorf("ParseSync(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+		if !tc.wantErr && got.String() != strings.ToLower(strings.TrimSpace(tc.in)) {
+			t.Errorf("%v.String() = %q", got, got.String())
+		}
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		path string
+		opts sqlite.Options
+	}{
+		{"empty path", "", sqlite.Options{}},
+		{"memory", ":memory:", sqlite.Options{}},
+		{"uri", "file:" + filepath.Join(dir, "a.db"), sqlite.Options{}},
+		{"query in path", filepath.Join(dir, "a.db?mode=ro"), sqlite.Options{}},
+		{"bad sync", filepath.Join(dir, "b.db"), sqlite.Options{Sync: 7}},
+		{"unknown driver", filepath.Join(dir, "c.db"), sqlite.Options{Driver: "nope"}},
+		{"directory", dir, sqlite.Options{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := sqlite.Open(context.Background(), tc.path, tc.opts)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q, %+v) succeeded", tc.path, tc.opts)
+			}
+		})
+	}
+}
+
+// TestModes opens every driver with every sync mode, writes, reopens and
+// reads back; seqs continue after a reopen.
+func TestModes(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range []sqlite.Driver{sqlite.DriverCgo, sqlite.DriverPure} {
+		for _, sm := range []sqlite.Sync{sqlite.SyncNormal, sqlite.SyncFull} {
+			t.Run(fmt.Sprintf("%s/%s", d, sm), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "wtb.db")
+				opts := sqlite.Options{Driver: d, Sync: sm}
+				var last int64
+				for round := range 2 {
+					s, err := sqlite.Open(ctx, path, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := s.Options(); got.Sync != sm || got.Driver != d || got.Readers != sqlite.DefaultReaders {
+						t.Fatalf("Options() = %+v", got)
+					}
+					es := entries(fmt.Sprintf("m%d", round), 3)
+					if _, err := s.Append(ctx, es); err != nil {
+						t.Fatal(err)
+					}
+					if es[0].Seq <= last {
+						t.Fatalf("round %d: seq %d after %d", round, es[0].Seq, last)
+					}
+					last = es[2].Seq
+					n, err := s.Count(ctx)
+					if err != nil || n != int64(3*(round+1)) {
+						t.Fatalf("Count = %d, %v", n, err)
+					}
+					if err := s.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func entries(prefix string, n int) []audit.Entry {
+	es := make([]audit.Entry, n)
+	for i := range es {
+		es[i] = audit.Entry{
+			EventID: fmt.Sprintf("%s-%d", prefix, i), SourceType: "NodeStartedEvent",
+			Timestamp: time.Date(2026, 1, 1, 0, 0, 0, i, time.UTC), Type: "node_started",
+			Severity: audit.SeverityDebug, Message: "Node started", ExecutionID: "exec-" + prefix, NodeID: "n",
+		}
+	}
+	return es
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wtb.db")
+	// Two processes (here: two stores) opening a new file at once.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := sqlite.Open(ctx, path, sqlite.Options{})
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open %d: %v", i, err)
+		}
+	}
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, version int
+	if err := db.QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &version); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || version != 1 {
+		t.Fatalf("schema_migrations: %d rows, version %d; want 1, 1", n, version)
+	}
+	// A database migrated by a newer program is refused.
+	if _, err := db.Exec("INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := sqlite.Open(ctx, path, sqlite.Options{}); !errors.Is(err, sqlite.ErrSchemaTooNew) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
 	}
 }

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"wtb/audit"
+)
+
+// TestQueryPlans pins the plans that keep queries fast at 10 million
+// entries: the filters served by an index, in seq order, without sorting.
+func TestQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "wtb.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	tests := []struct {
+		name string
+		f    audit.Filter
+		want string // a substring of the plan
+	}{
+		{"all", audit.Filter{}, "SCAN entries"},
+		{"after", audit.Filter{After: 10}, "SEARCH entries USING INTEGER PRIMARY KEY (rowid>?)"},
+		{"execution", audit.Filter{ExecutionID: "e"}, "USING INDEX entries_execution (execution_id=?)"},
+		{"execution after", audit.Filter{ExecutionID: "e", After: 5}, "USING INDEX entries_execution (execution_id=? AND seq>?)"},
+		{"execution and more", audit.Filter{ExecutionID: "e", MinSeverity: audit.SeverityError, Types: []audit.Type{"a", "b"}, Since: now}, "USING INDEX entries_execution (execution_id=?)"},
+		{"node", audit.Filter{NodeID: "n", After: 5}, "USING INDEX entries_node (node_id=? AND seq>?)"},
+		{"one type", audit.Filter{Types: []audit.Type{"node_failed"}, After: 5}, "USING INDEX entries_type (event_type=? AND seq>?)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, args := buildQuery(tc.f)
+			rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			got := strings.Join(plan, "; ")
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "TEMP B-TREE") {
+				t.Fatalf("plan of %s:\n  %s\nwant %q and no sort", q, got, tc.want)
+			}
+		})
+	}
+	var plan []string
+	rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+summarySQL, "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		rows.Scan(&id, &parent, &unused, &detail)
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	for _, p := range plan {
+		if strings.HasPrefix(p, "SCAN") || strings.Contains(p, "TEMP B-TREE") {
+			t.Fatalf("summary plan scans or sorts: %q", plan)
+		}
+	}
+}
