@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -130,10 +131,11 @@ func argsExactly(n int, what string) cobra.PositionalArgs {
 		if len(args) == n {
 			return nil
 		}
+		name := strings.TrimPrefix(cmd.CommandPath(), rootCmd.Name()+" ")
 		if n == 0 {
-			return usagef("%s takes no arguments, got %q", cmd.CommandPath(), args)
+			return usagef("%s takes no arguments, got %q", name, args)
 		}
-		return usagef("%s needs %s (usage: %s)", cmd.CommandPath(), what, cmd.UseLine())
+		return usagef("%s needs %s (usage: %s)", name, what, cmd.UseLine())
 	}
 }
 

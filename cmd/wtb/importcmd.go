@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -209,6 +210,7 @@ func load(ctx context.Context, st audit.Store, r io.Reader, name string, errOut 
 	rec := audit.NewRecorder(st, audit.RecorderOptions{
 		QueueSize: importGroup * importWindow,
 		MaxBatch:  importBatch,
+		Logger:    slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	pending := make([]*audit.Receipt, 0, importWindow)
 	collect := func(rc *audit.Receipt, wctx context.Context) error {
