@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,6 +35,9 @@ func newEnv(t *testing.T, opts Options) *testEnv {
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wtb.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.Recorder.Linger == 0 {
 		opts.Recorder.Linger = time.Millisecond

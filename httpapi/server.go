@@ -173,7 +173,7 @@ func (s *Server) routes() {
 	mux.Handle("GET /v1/executions", s.api("executions", ScopeRead, s.handleExecutions))
 	mux.Handle("GET /v1/executions/{id}/summary", s.api("summary", ScopeRead, s.handleSummary))
 	mux.Handle("GET /v1/executions/{id}/timeline", s.api("timeline", ScopeRead, s.handleTimeline))
-	mux.Handle("GET /v1/stream", s.stream("stream", s.handleSSE))
+	mux.Handle("GET /v1/stream", s.stream("sse", s.handleSSE))
 	mux.Handle("GET /v1/ws", s.stream("ws", s.handleWS))
 	metrics := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)})
 	mux.Handle("GET /metrics", s.api("metrics", ScopeRead, func(w http.ResponseWriter, r *http.Request) *apiError {

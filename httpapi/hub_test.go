@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"wtb/audit"
+)
+
+func testEntries(n int, exec string) []audit.Entry {
+	es := make([]audit.Entry, n)
+	for i := range es {
+		es[i] = audit.Entry{
+			EventID:   fmt.Sprintf("%s-%d", exec, i),
+			Timestamp: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC),
+			Type:      audit.TypeNodeStarted, Severity: audit.SeverityInfo,
+			Message: "m", ExecutionID: exec,
+		}
+	}
+	return es
+}
+
+func live(seqs ...int64) []*liveEntry {
+	out := make([]*liveEntry, len(seqs))
+	for i, s := range seqs {
+		out[i] = &liveEntry{seq: s}
+	}
+	return out
+}
+
+func TestSubscriberBuffer(t *testing.T) {
+	tests := []struct {
+		name   string
+		live   bool
+		pushes [][]int64
+		want   subState
+		buffer int
+	}{
+		{"fits", true, [][]int64{{1, 2}, {3}}, subOK, 3},
+		{"full to the brim", true, [][]int64{{1, 2, 3, 4}}, subOK, 4},
+		{"overflow while live", true, [][]int64{{1, 2, 3}, {4, 5}}, subOverflow, 0},
+		{"overflow while catching up", false, [][]int64{{1, 2, 3}, {4, 5}}, subLagged, 0},
+		{"nothing after overflow", true, [][]int64{{1, 2, 3, 4, 5}, {6}}, subOverflow, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &subscriber{max: 4, notify: make(chan struct{}, 1), live: tc.live}
+			for _, p := range tc.pushes {
+				s.push(live(p...))
+			}
+			got, st := s.take(nil)
+			if st != tc.want || len(got) != tc.buffer {
+				t.Fatalf("state %d with %d entries, want %d with %d", st, len(got), tc.want, tc.buffer)
+			}
+			select {
+			case <-s.notify:
+			default:
+				t.Fatal("push did not notify")
+			}
+		})
+	}
+	s := &subscriber{max: 2, notify: make(chan struct{}, 1)}
+	s.push(live(1, 2, 3))
+	if s.goLive() {
+		t.Fatal("goLive after a lag")
+	}
+	if !s.goLive() {
+		t.Fatal("goLive refused after the lag was reset")
+	}
+	s.push(live(4, 5, 6))
+	if _, st := s.take(nil); st != subOverflow {
+		t.Fatalf("live overflow: state %d", st)
+	}
+}
+
+func TestTopicParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		ok   bool
+		want topic
+	}{
+		{"audit:*", true, topic{all: true}},
+		{"execution:e-1", true, topic{exec: "e-1"}},
+		{"execution:a:b", true, topic{exec: "a:b"}},
+		{"batch:b-1", true, topic{exec: "b-1"}},
+		{"type:node_failed", true, topic{typ: audit.TypeNodeFailed}},
+		{"type:bogus", false, topic{}},
+		{"audit:x", false, topic{}},
+		{"execution:", false, topic{}},
+		{"*", false, topic{}},
+		{"", false, topic{}},
+		{"node:n", false, topic{}},
+	}
+	for _, tc := range tests {
+		got, err := parseTopic(tc.in)
+		if tc.ok != (err == nil) || got != tc.want {
+			t.Errorf("parseTopic(%q) = %+v, %v", tc.in, got, err)
+		}
+		if err != nil && !errors.Is(err, ErrBadTopic) {
+			t.Errorf("parseTopic(%q): %v is not ErrBadTopic", tc.in, err)
+		}
+	}
+}
+
+// A client that overflows while catching up is replayed again from the
+// store; one that never keeps up is refused after maxCatchUpRounds.
+func TestCatchUp(t *testing.T) {
+	st := audit.NewMemoryStore()
+	defer st.Close()
+	if _, err := st.Append(context.Background(), testEntries(25, "c")); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	topics := topicSet{{exec: "c"}}
+
+	sub := srv.hub.subscribe(topics, 4, false)
+	defer srv.hub.unsubscribe(sub)
+	var seen []int64
+	lagOnce := true
+	last, err := srv.catchUp(context.Background(), sub, topics, 5, func(le *liveEntry) error {
+		seen = append(seen, le.seq)
+		if lagOnce && le.seq == 10 {
+			lagOnce = false
+			sub.push(live(100, 101, 102, 103, 104)) // overflows the buffer of 4
+		}
+		return nil
+	})
+	if err != nil || last != 25 || len(seen) != 20 || seen[0] != 6 || seen[19] != 25 {
+		t.Fatalf("catchUp: last %d, seen %v, %v", last, seen, err)
+	}
+	if !sub.live {
+		t.Fatal("not live after the catch-up")
+	}
+
+	never := srv.hub.subscribe(topics, 1, false)
+	defer srv.hub.unsubscribe(never)
+	rounds := 0
+	_, err = srv.catchUp(context.Background(), never, topics, 24, func(le *liveEntry) error {
+		// Every round, more is recorded than the client's buffer holds.
+		rounds++
+		never.push(live(200, 201))
+		more := testEntries(1, "c")
+		more[0].EventID = fmt.Sprintf("more-%d", rounds)
+		_, err := st.Append(context.Background(), more)
+		return err
+	})
+	if !errors.Is(err, errCannotCatchUp) || rounds != maxCatchUpRounds {
+		t.Fatalf("catchUp of a client that never keeps up: %v after %d entries", err, rounds)
+	}
+}
