@@ -63,3 +63,16 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	reportCPU(b, start)
 }
+
+func BenchmarkParseTime(b *testing.B) {
+	for _, s := range []string{"2026-01-27T10:00:00", "2026-01-27T10:00:00.037000", "2026-01-27T12:00:00.5+02:00"} {
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := event.ParseTime(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

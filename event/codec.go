@@ -29,7 +29,7 @@ var timeLayouts = [...]string{
 func ParseTime(s string) (time.Time, error) {
 	// The reference's zone-less form is the common input. Read as UTC, it is
 	// RFC 3339 with a Z appended, which time.Parse reads on its fast path.
-	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1] != 'Z' && s[n-1] != 'z' && s[n-3] != ':' {
+	if n := len(s); n >= 19 && s[10] == 'T' && s[n-1] != 'Z' && s[n-1] != 'z' && s[n-6] != '+' && s[n-6] != '-' {
 		if t, err := time.Parse(time.RFC3339Nano, s+"Z"); err == nil {
 			return checkYear(s, t.UTC())
 		}
