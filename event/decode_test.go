@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"wtb/event"
 )
@@ -426,5 +427,28 @@ func TestKindOfStreamEvent(t *testing.T) {
 	}
 	if event.LangGraphKind("nope").Valid() || event.LangGraphKind("").Valid() {
 		t.Error("invalid kinds reported valid")
+	}
+}
+
+func TestDecodeErrorClipsInput(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	for _, doc := range []string{
+		`{"event_type":"` + long + `",` + okHead + `}`,
+		`{"event_type":"NodeFailedEvent",` + okHead + `,"` + long + `":1}`,
+	} {
+		_, err := event.Decode([]byte(doc))
+		var de *event.DecodeError
+		if !errors.As(err, &de) {
+			t.Fatalf("%v", err)
+		}
+		if len(de.WireName) > 260 || len(de.Field) > 260 || len(err.Error()) > 1000 {
+			t.Errorf("error repeats too much input: wire %d, field %d, message %d bytes", len(de.WireName), len(de.Field), len(err.Error()))
+		}
+		if !strings.HasSuffix(de.WireName, "...") && !strings.HasSuffix(de.Field, "...") {
+			t.Errorf("clipped name not marked: wire %q field %q", de.WireName, de.Field)
+		}
+		if !utf8.ValidString(de.WireName) || !utf8.ValidString(de.Field) || !utf8.ValidString(err.Error()) {
+			t.Error("clipped at a byte inside a rune")
+		}
 	}
 }

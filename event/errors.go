@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors of the codec. Every decoding error is a *DecodeError whose
@@ -39,7 +40,8 @@ var (
 // encoded). WireName is the document's event_type, or the type's wire name
 // when the document has none (empty when unknown); Field is the JSON path of
 // the offending field (dotted for nested keys, empty when the error concerns
-// the whole document).
+// the whole document). Names and values repeated from the input are cut to
+// 256 bytes.
 type DecodeError struct {
 	WireName string
 	Field    string
@@ -105,8 +107,24 @@ func (c *cause) Unwrap() []error {
 	return []error{c.sentinel}
 }
 
+// maxNameInError bounds the wire names, field names and values that errors
+// repeat from the input, in bytes.
+const maxNameInError = 256
+
 func newDecodeError(wire, field string, sentinel error, detail error, msg string) *DecodeError {
-	return &DecodeError{WireName: wire, Field: field, Err: &cause{sentinel: sentinel, detail: detail, msg: msg}}
+	return &DecodeError{WireName: clip(wire), Field: clip(field), Err: &cause{sentinel: sentinel, detail: detail, msg: clip(msg)}}
+}
+
+// clip cuts s to maxNameInError bytes at a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxNameInError {
+		return s
+	}
+	n := maxNameInError
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // classify turns an error of encoding/json (or of the codec's field
