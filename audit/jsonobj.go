@@ -272,7 +272,8 @@ func appendAny(b []byte, x any) []byte {
 // stringMap writes a map of strings with its keys sorted.
 func (o *object) stringMap(k string, m map[string]string) {
 	o.key(k)
-	keys := make([]string, 0, len(m))
+	var small [8]string
+	keys := small[:0]
 	for key := range m {
 		keys = append(keys, key)
 	}
@@ -292,7 +293,8 @@ func (o *object) stringMap(k string, m map[string]string) {
 // floatMap writes a map of numbers with its keys sorted.
 func (o *object) floatMap(k string, m map[string]float64) {
 	o.key(k)
-	keys := make([]string, 0, len(m))
+	var small [8]string
+	keys := small[:0]
 	for key := range m {
 		keys = append(keys, key)
 	}

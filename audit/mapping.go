@@ -19,6 +19,7 @@ const maxListDetail = 5
 // catalog maps to an entry; an event outside it (impossible for the closed
 // event.Event interface) maps to a debug entry of its wire name.
 func FromEvent(ev event.Event) Entry {
+	var nb numBuf // digits of the numbers in messages, without allocating
 	switch ev := ev.(type) {
 	// execution
 	case *event.ExecutionStarted:
@@ -30,7 +31,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.ExecutionCompleted:
-		e := newEntry(ev, TypeExecutionCompleted, SeveritySuccess, "Execution completed ("+itoa(ev.NodesExecuted)+" nodes, "+itoa(ev.CheckpointsCreated)+" checkpoints)")
+		e := newEntry(ev, TypeExecutionCompleted, SeveritySuccess, "Execution completed ("+string(nb.itoa(0, ev.NodesExecuted))+" nodes, "+string(nb.itoa(1, ev.CheckpointsCreated))+" checkpoints)")
 		e.ExecutionID = ev.ExecutionID
 		e.DurationMS = fptr(ev.DurationMS)
 		o := newObject(32 + 16*len(ev.FinalState))
@@ -76,7 +77,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.NodeCompleted:
-		e := newEntry(ev, TypeNodeCompleted, SeveritySuccess, "Node "+quote(ev.NodeName)+" completed ("+itoa(ev.ToolInvocations)+" tool calls)")
+		e := newEntry(ev, TypeNodeCompleted, SeveritySuccess, "Node "+quote(ev.NodeName)+" completed ("+string(nb.itoa(0, ev.ToolInvocations))+" tool calls)")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, ev.NodeID
 		e.DurationMS = fptr(ev.DurationMS)
 		o := newObject(32)
@@ -100,7 +101,7 @@ func FromEvent(ev event.Event) Entry {
 
 	// checkpoint
 	case *event.CheckpointCreated:
-		e := newEntry(ev, TypeCheckpointCreated, SeverityInfo, "Checkpoint "+quote(ev.CheckpointID)+" created (step "+itoa(ev.Step)+")")
+		e := newEntry(ev, TypeCheckpointCreated, SeverityInfo, "Checkpoint "+quote(ev.CheckpointID)+" created (step "+string(nb.itoa(0, ev.Step))+")")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, deref(ev.CompletedNode)
 		o := newObject(64)
 		o.int("step", ev.Step)
@@ -109,7 +110,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RollbackCompleted:
-		e := newEntry(ev, TypeRollbackPerformed, SeverityWarning, "Rolled back to checkpoint "+quote(ev.ToCheckpointID)+" ("+strconv.Itoa(len(ev.RolledBackNodes))+" nodes reverted)")
+		e := newEntry(ev, TypeRollbackPerformed, SeverityWarning, "Rolled back to checkpoint "+quote(ev.ToCheckpointID)+" ("+string(nb.itoa(0, int64(len(ev.RolledBackNodes))))+" nodes reverted)")
 		e.ExecutionID = ev.ExecutionID
 		o := newObject(96)
 		o.str("from_checkpoint", ev.FromCheckpointID)
@@ -154,7 +155,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.ExecutionHistoryLoaded:
-		e := newEntry(ev, TypeExecutionHistoryLoaded, SeverityInfo, "Execution history loaded ("+itoa(ev.CheckpointCount)+" checkpoints, "+strconv.Itoa(len(ev.CompletedNodes))+" completed nodes)")
+		e := newEntry(ev, TypeExecutionHistoryLoaded, SeverityInfo, "Execution history loaded ("+string(nb.itoa(0, ev.CheckpointCount))+" checkpoints, "+string(nb.itoa(1, int64(len(ev.CompletedNodes))))+" completed nodes)")
 		e.ExecutionID = ev.ExecutionID
 		o := newObject(96)
 		o.int("checkpoint_count", ev.CheckpointCount)
@@ -169,7 +170,7 @@ func FromEvent(ev event.Event) Entry {
 
 	// environment
 	case *event.EnvironmentCreationStarted:
-		e := envEntry(ev, TypeEnvironmentCreationStarted, SeverityInfo, "Environment "+quote(ev.EnvID())+" creation started (Python "+ev.PythonVersion+", "+strconv.Itoa(len(ev.Packages))+" packages)", ev.NodeID)
+		e := envEntry(ev, TypeEnvironmentCreationStarted, SeverityInfo, "Environment "+quote(ev.EnvID())+" creation started (Python "+ev.PythonVersion+", "+string(nb.itoa(0, int64(len(ev.Packages))))+" packages)", ev.NodeID)
 		o := envDetails(ev.EnvID(), ev.WorkflowID, ev.VersionID)
 		o.str("python_version", ev.PythonVersion)
 		o.strs("packages", ev.Packages, -1)
@@ -205,13 +206,13 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.DependenciesAdded:
-		return depsEntry(ev, TypeDependenciesAdded, "Added "+strconv.Itoa(len(ev.Packages))+" packages to environment "+quote(ev.EnvID()),
+		return depsEntry(ev, TypeDependenciesAdded, "Added "+string(nb.itoa(0, int64(len(ev.Packages))))+" packages to environment "+quote(ev.EnvID()),
 			ev.EnvID(), ev.WorkflowID, ev.NodeID, ev.VersionID, ev.Packages, ev.DurationMS, ev.ExitCode)
 	case *event.DependenciesUpdated:
-		return depsEntry(ev, TypeDependenciesUpdated, "Updated "+strconv.Itoa(len(ev.Packages))+" packages in environment "+quote(ev.EnvID()),
+		return depsEntry(ev, TypeDependenciesUpdated, "Updated "+string(nb.itoa(0, int64(len(ev.Packages))))+" packages in environment "+quote(ev.EnvID()),
 			ev.EnvID(), ev.WorkflowID, ev.NodeID, ev.VersionID, ev.Packages, ev.DurationMS, ev.ExitCode)
 	case *event.DependenciesRemoved:
-		return depsEntry(ev, TypeDependenciesRemoved, "Removed "+strconv.Itoa(len(ev.Packages))+" packages from environment "+quote(ev.EnvID()),
+		return depsEntry(ev, TypeDependenciesRemoved, "Removed "+string(nb.itoa(0, int64(len(ev.Packages))))+" packages from environment "+quote(ev.EnvID()),
 			ev.EnvID(), ev.WorkflowID, ev.NodeID, ev.VersionID, ev.Packages, ev.DurationMS, ev.ExitCode)
 	case *event.DependencyOperationFailed:
 		e := envEntry(ev, TypeDependencyOperationFailed, SeverityError, "Dependency "+ev.Operation+" failed in environment "+quote(ev.EnvID())+": "+ev.Error, ev.NodeID)
@@ -227,7 +228,7 @@ func FromEvent(ev event.Event) Entry {
 		if ev.ExitCode != 0 {
 			sev = SeverityWarning
 		}
-		e := envEntry(ev, TypeEnvironmentSynced, sev, "Environment "+quote(ev.EnvID())+" synced (exit code "+itoa(ev.ExitCode)+")", ev.NodeID)
+		e := envEntry(ev, TypeEnvironmentSynced, sev, "Environment "+quote(ev.EnvID())+" synced (exit code "+string(nb.itoa(0, ev.ExitCode))+")", ev.NodeID)
 		e.DurationMS = fptr(ev.DurationMS)
 		o := envDetails(ev.EnvID(), ev.WorkflowID, ev.VersionID)
 		o.int("exit_code", ev.ExitCode)
@@ -241,13 +242,13 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.EnvironmentCleanupStarted:
-		e := newEntry(ev, TypeEnvironmentCleanupStarted, SeverityInfo, "Environment cleanup started (idle for "+itoa(ev.IdleHours)+" hours)")
+		e := newEntry(ev, TypeEnvironmentCleanupStarted, SeverityInfo, "Environment cleanup started (idle for "+string(nb.itoa(0, ev.IdleHours))+" hours)")
 		o := newObject(24)
 		o.int("idle_hours", ev.IdleHours)
 		e.Details = o.done()
 		return e
 	case *event.EnvironmentCleanupCompleted:
-		e := newEntry(ev, TypeEnvironmentCleanupCompleted, SeveritySuccess, "Environment cleanup completed: "+itoa(ev.DeletedCount)+" environments deleted")
+		e := newEntry(ev, TypeEnvironmentCleanupCompleted, SeveritySuccess, "Environment cleanup completed: "+string(nb.itoa(0, ev.DeletedCount))+" environments deleted")
 		e.DurationMS = fptr(ev.DurationMS)
 		o := newObject(96)
 		o.int("deleted_count", ev.DeletedCount)
@@ -279,7 +280,7 @@ func FromEvent(ev event.Event) Entry {
 
 	// file processing
 	case *event.FileCommitCreated:
-		e := newEntry(ev, TypeFileCommitCreated, SeveritySuccess, "File commit "+quote(ev.CommitID)+" created ("+itoa(ev.FileCount)+" files, "+itoa(ev.TotalSizeBytes)+" bytes)")
+		e := newEntry(ev, TypeFileCommitCreated, SeveritySuccess, "File commit "+quote(ev.CommitID)+" created ("+string(nb.itoa(0, ev.FileCount))+" files, "+string(nb.itoa(1, ev.TotalSizeBytes))+" bytes)")
 		e.ExecutionID = deref(ev.ExecutionID)
 		o := newObject(160)
 		o.str("commit_id", ev.CommitID)
@@ -290,21 +291,21 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.FileCommitDeleted:
-		e := newEntry(ev, TypeFileCommitDeleted, SeverityInfo, "File commit "+quote(ev.CommitID)+" deleted ("+itoa(ev.FileCount)+" files)")
+		e := newEntry(ev, TypeFileCommitDeleted, SeverityInfo, "File commit "+quote(ev.CommitID)+" deleted ("+string(nb.itoa(0, ev.FileCount))+" files)")
 		o := newObject(96)
 		o.str("commit_id", ev.CommitID)
 		o.int("file_count", ev.FileCount)
 		e.Details = o.done()
 		return e
 	case *event.FileCommitVerified:
-		e := newEntry(ev, TypeFileCommitVerified, SeverityInfo, "File commit "+quote(ev.CommitID)+" verified ("+itoa(ev.BlobsVerified)+" blobs)")
+		e := newEntry(ev, TypeFileCommitVerified, SeverityInfo, "File commit "+quote(ev.CommitID)+" verified ("+string(nb.itoa(0, ev.BlobsVerified))+" blobs)")
 		o := newObject(96)
 		o.str("commit_id", ev.CommitID)
 		o.int("blobs_verified", ev.BlobsVerified)
 		e.Details = o.done()
 		return e
 	case *event.FileRestored:
-		e := newEntry(ev, TypeFileRestored, SeveritySuccess, "Restored "+itoa(ev.FilesRestored)+" files from commit "+quote(ev.CommitID))
+		e := newEntry(ev, TypeFileRestored, SeveritySuccess, "Restored "+string(nb.itoa(0, ev.FilesRestored))+" files from commit "+quote(ev.CommitID))
 		o := newObject(160)
 		o.str("commit_id", ev.CommitID)
 		o.int("files_restored", ev.FilesRestored)
@@ -322,7 +323,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.CheckpointFileLinkCreated:
-		e := newEntry(ev, TypeCheckpointFileLinkCreated, SeverityInfo, "Checkpoint "+itoa(ev.CheckpointID)+" linked to file commit "+quote(ev.CommitID)+" ("+itoa(ev.FileCount)+" files)")
+		e := newEntry(ev, TypeCheckpointFileLinkCreated, SeverityInfo, "Checkpoint "+string(nb.itoa(0, ev.CheckpointID))+" linked to file commit "+quote(ev.CommitID)+" ("+string(nb.itoa(1, ev.FileCount))+" files)")
 		o := newObject(128)
 		o.int("checkpoint_id", ev.CheckpointID)
 		o.str("commit_id", ev.CommitID)
@@ -331,7 +332,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.CheckpointFileLinkVerified:
-		e := newEntry(ev, TypeCheckpointFileLinkVerified, SeverityInfo, "Checkpoint "+itoa(ev.CheckpointID)+" link to file commit "+quote(ev.CommitID)+" verified ("+itoa(ev.BlobsVerified)+" blobs)")
+		e := newEntry(ev, TypeCheckpointFileLinkVerified, SeverityInfo, "Checkpoint "+string(nb.itoa(0, ev.CheckpointID))+" link to file commit "+quote(ev.CommitID)+" verified ("+string(nb.itoa(1, ev.BlobsVerified))+" blobs)")
 		o := newObject(128)
 		o.int("checkpoint_id", ev.CheckpointID)
 		o.str("commit_id", ev.CommitID)
@@ -339,7 +340,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.BlobCreated:
-		e := newEntry(ev, TypeBlobCreated, SeverityDebug, "Blob "+quote(ev.BlobID)+" created ("+itoa(ev.SizeBytes)+" bytes)")
+		e := newEntry(ev, TypeBlobCreated, SeverityDebug, "Blob "+quote(ev.BlobID)+" created ("+string(nb.itoa(0, ev.SizeBytes))+" bytes)")
 		o := newObject(128)
 		o.str("blob_id", ev.BlobID)
 		o.int("size_bytes", ev.SizeBytes)
@@ -347,14 +348,14 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.BlobDeleted:
-		e := newEntry(ev, TypeBlobDeleted, SeverityDebug, "Blob "+quote(ev.BlobID)+" deleted ("+itoa(ev.SizeBytes)+" bytes)")
+		e := newEntry(ev, TypeBlobDeleted, SeverityDebug, "Blob "+quote(ev.BlobID)+" deleted ("+string(nb.itoa(0, ev.SizeBytes))+" bytes)")
 		o := newObject(128)
 		o.str("blob_id", ev.BlobID)
 		o.int("size_bytes", ev.SizeBytes)
 		e.Details = o.done()
 		return e
 	case *event.FileTrackingStarted:
-		e := newEntry(ev, TypeFileTrackingStarted, SeverityDebug, "File tracking "+quote(ev.OperationID)+" started ("+strconv.Itoa(len(ev.FilePaths))+" files)")
+		e := newEntry(ev, TypeFileTrackingStarted, SeverityDebug, "File tracking "+quote(ev.OperationID)+" started ("+string(nb.itoa(0, int64(len(ev.FilePaths))))+" files)")
 		o := newObject(160)
 		o.str("operation_id", ev.OperationID)
 		o.strs("file_paths", ev.FilePaths, maxListDetail)
@@ -380,7 +381,7 @@ func FromEvent(ev event.Event) Entry {
 
 	// ray
 	case *event.RayBatchTestStarted:
-		e := newEntry(ev, TypeRayBatchTestStarted, SeverityInfo, "Ray batch test "+quote(ev.BatchTestID)+" started ("+itoa(ev.VariantCount)+" variants, "+itoa(ev.ParallelWorkers)+" workers)")
+		e := newEntry(ev, TypeRayBatchTestStarted, SeverityInfo, "Ray batch test "+quote(ev.BatchTestID)+" started ("+string(nb.itoa(0, ev.VariantCount))+" variants, "+string(nb.itoa(1, ev.ParallelWorkers))+" workers)")
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(128)
 		o.str("workflow_id", ev.WorkflowID)
@@ -390,7 +391,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayBatchTestCompleted:
-		e := newEntry(ev, TypeRayBatchTestCompleted, SeveritySuccess, "Ray batch test completed: "+itoa(ev.VariantsSucceeded)+" succeeded, "+itoa(ev.VariantsFailed)+" failed")
+		e := newEntry(ev, TypeRayBatchTestCompleted, SeveritySuccess, "Ray batch test completed: "+string(nb.itoa(0, ev.VariantsSucceeded))+" succeeded, "+string(nb.itoa(1, ev.VariantsFailed))+" failed")
 		e.ExecutionID = ev.BatchTestID
 		e.DurationMS = fptr(float64(ev.DurationMS))
 		o := newObject(128)
@@ -423,7 +424,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayBatchTestProgress:
-		e := newEntry(ev, TypeRayBatchTestProgress, SeverityDebug, "Ray batch test progress: "+itoa(ev.CompletedVariants)+"/"+itoa(ev.TotalVariants)+" variants completed, "+itoa(ev.FailedVariants)+" failed")
+		e := newEntry(ev, TypeRayBatchTestProgress, SeverityDebug, "Ray batch test progress: "+string(nb.itoa(0, ev.CompletedVariants))+"/"+string(nb.itoa(1, ev.TotalVariants))+" variants completed, "+string(nb.itoa(2, ev.FailedVariants))+" failed")
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(192)
 		o.int("total_variants", ev.TotalVariants)
@@ -436,7 +437,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayActorPoolCreated:
-		e := newEntry(ev, TypeRayActorPoolCreated, SeverityInfo, "Ray actor pool created: "+itoa(ev.NumActors)+" actors")
+		e := newEntry(ev, TypeRayActorPoolCreated, SeverityInfo, "Ray actor pool created: "+string(nb.itoa(0, ev.NumActors))+" actors")
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(96 + 16*len(ev.ActorIDs))
 		o.float("cpus_per_actor", ev.CPUsPerActor)
@@ -463,7 +464,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayActorRestarted:
-		e := newEntry(ev, TypeRayActorRestarted, SeverityWarning, "Ray actor "+quote(ev.ActorID)+" restarted (restart "+itoa(ev.RestartCount)+"): "+ev.Reason)
+		e := newEntry(ev, TypeRayActorRestarted, SeverityWarning, "Ray actor "+quote(ev.ActorID)+" restarted (restart "+string(nb.itoa(0, ev.RestartCount))+"): "+ev.Reason)
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(96)
 		o.int("restart_count", ev.RestartCount)
@@ -480,7 +481,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayVariantExecutionCompleted:
-		e := newEntry(ev, TypeRayVariantExecutionCompleted, SeveritySuccess, "Variant "+quote(ev.CombinationName)+" completed (score: "+strconv.FormatFloat(ev.OverallScore, 'f', 2, 64)+")")
+		e := newEntry(ev, TypeRayVariantExecutionCompleted, SeveritySuccess, "Variant "+quote(ev.CombinationName)+" completed (score: "+string(strconv.AppendFloat(nb[:0:40], ev.OverallScore, 'f', 2, 64))+")")
 		e.ExecutionID, e.NodeID = ev.BatchTestID, ev.ExecutionID
 		e.DurationMS = fptr(float64(ev.DurationMS))
 		o := newObject(160 + 32*len(ev.Metrics))
@@ -511,7 +512,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayVariantFilesTracked:
-		e := newEntry(ev, TypeRayFilesTracked, SeverityInfo, "Tracked "+itoa(ev.FilesTracked)+" files for variant "+quote(ev.CombinationName))
+		e := newEntry(ev, TypeRayFilesTracked, SeverityInfo, "Tracked "+string(nb.itoa(0, ev.FilesTracked))+" files for variant "+quote(ev.CombinationName))
 		e.ExecutionID, e.NodeID = ev.BatchTestID, ev.ExecutionID
 		o := newObject(160 + 48*min(len(ev.FilePaths), maxListDetail))
 		o.str("file_commit_id", ev.FileCommitID)
@@ -529,7 +530,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayBackpressureApplied:
-		e := newEntry(ev, TypeRayBackpressure, SeverityWarning, "Backpressure applied: "+itoa(ev.PendingTasks)+"/"+itoa(ev.MaxPendingTasks)+" pending tasks")
+		e := newEntry(ev, TypeRayBackpressure, SeverityWarning, "Backpressure applied: "+string(nb.itoa(0, ev.PendingTasks))+"/"+string(nb.itoa(1, ev.MaxPendingTasks))+" pending tasks")
 		e.ExecutionID = ev.BatchTestID
 		e.DurationMS = fptr(float64(ev.WaitTimeMS))
 		o := newObject(64)
@@ -538,7 +539,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayBackpressureReleased:
-		e := newEntry(ev, TypeRayBackpressureReleased, SeverityInfo, "Backpressure released: "+itoa(ev.PendingTasks)+" pending tasks")
+		e := newEntry(ev, TypeRayBackpressureReleased, SeverityInfo, "Backpressure released: "+string(nb.itoa(0, ev.PendingTasks))+" pending tasks")
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(64)
 		o.int("pending_tasks", ev.PendingTasks)
@@ -548,7 +549,7 @@ func FromEvent(ev event.Event) Entry {
 
 	// workspace
 	case *event.WorkspaceCreated:
-		e := newEntry(ev, TypeWorkspaceCreated, SeverityInfo, "Workspace "+quote(ev.WorkspaceID)+" created for variant "+quote(ev.VariantName)+" ("+itoa(ev.FileCount)+" files)")
+		e := newEntry(ev, TypeWorkspaceCreated, SeverityInfo, "Workspace "+quote(ev.WorkspaceID)+" created for variant "+quote(ev.VariantName)+" ("+string(nb.itoa(0, ev.FileCount))+" files)")
 		e.ExecutionID = orElse(ev.ExecutionID, ev.BatchTestID)
 		o := newObject(256)
 		o.str("workspace_id", ev.WorkspaceID)
@@ -571,7 +572,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.WorkspaceDeactivated:
-		e := newEntry(ev, TypeWorkspaceDeactivated, SeverityDebug, "Workspace "+quote(ev.WorkspaceID)+" deactivated ("+itoa(ev.FilesWritten)+" files written)")
+		e := newEntry(ev, TypeWorkspaceDeactivated, SeverityDebug, "Workspace "+quote(ev.WorkspaceID)+" deactivated ("+string(nb.itoa(0, ev.FilesWritten))+" files written)")
 		e.ExecutionID = ev.ExecutionID
 		o := newObject(160)
 		o.str("workspace_id", ev.WorkspaceID)
@@ -581,7 +582,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.WorkspaceCleanedUp:
-		msg := "Workspace " + quote(ev.WorkspaceID) + " cleaned up: " + ev.Reason + " (" + itoa(ev.FilesRemoved) + " files removed)"
+		msg := "Workspace " + quote(ev.WorkspaceID) + " cleaned up: " + ev.Reason + " (" + string(nb.itoa(0, ev.FilesRemoved)) + " files removed)"
 		if ev.Preserved {
 			msg = "Workspace " + quote(ev.WorkspaceID) + " preserved: " + ev.Reason
 		}
@@ -595,7 +596,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.FileSnapshotCreated:
-		e := newEntry(ev, TypeFileSnapshotCreated, SeverityInfo, "File snapshot "+quote(ev.CommitID)+" created for workspace "+quote(ev.WorkspaceID)+" ("+itoa(ev.FileCount)+" files)")
+		e := newEntry(ev, TypeFileSnapshotCreated, SeverityInfo, "File snapshot "+quote(ev.CommitID)+" created for workspace "+quote(ev.WorkspaceID)+" ("+string(nb.itoa(0, ev.FileCount))+" files)")
 		e.ExecutionID = ev.BatchTestID
 		o := newObject(256)
 		o.str("workspace_id", ev.WorkspaceID)
@@ -608,9 +609,9 @@ func FromEvent(ev event.Event) Entry {
 	case *event.FileRestore:
 		var e Entry
 		if ev.Success {
-			e = newEntry(ev, TypeWorkspaceFilesRestored, SeveritySuccess, "Restored "+itoa(ev.FilesRestored)+" files into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+itoa(ev.CheckpointID))
+			e = newEntry(ev, TypeWorkspaceFilesRestored, SeveritySuccess, "Restored "+string(nb.itoa(0, ev.FilesRestored))+" files into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+string(nb.itoa(1, ev.CheckpointID)))
 		} else {
-			e = newEntry(ev, TypeWorkspaceFilesRestored, SeverityError, "File restore into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+itoa(ev.CheckpointID)+" failed: "+deref(ev.ErrorMessage))
+			e = newEntry(ev, TypeWorkspaceFilesRestored, SeverityError, "File restore into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+string(nb.itoa(0, ev.CheckpointID))+" failed: "+deref(ev.ErrorMessage))
 		}
 		e.ExecutionID = ev.ExecutionID
 		e.Error = deref(ev.ErrorMessage)
@@ -625,7 +626,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.WorkspaceFileRestoreFailed:
-		e := newEntry(ev, TypeWorkspaceFileRestoreFailed, SeverityError, "File restore into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+itoa(ev.CheckpointID)+" failed: "+ev.ErrorMessage)
+		e := newEntry(ev, TypeWorkspaceFileRestoreFailed, SeverityError, "File restore into workspace "+quote(ev.WorkspaceID)+" from checkpoint "+string(nb.itoa(0, ev.CheckpointID))+" failed: "+ev.ErrorMessage)
 		e.ExecutionID = ev.ExecutionID
 		e.Error = errorText(ev.ErrorType, ev.ErrorMessage)
 		o := newObject(96)
@@ -644,7 +645,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.ForkCompleted:
-		e := newEntry(ev, TypeExecutionForked, SeveritySuccess, "Execution "+quote(ev.NewExecutionID)+" forked from "+quote(ev.ParentExecutionID)+" ("+itoa(ev.FilesCopied)+" files copied)")
+		e := newEntry(ev, TypeExecutionForked, SeveritySuccess, "Execution "+quote(ev.NewExecutionID)+" forked from "+quote(ev.ParentExecutionID)+" ("+string(nb.itoa(0, ev.FilesCopied))+" files copied)")
 		e.ExecutionID = ev.ParentExecutionID
 		o := newObject(256)
 		o.str("new_execution_id", ev.NewExecutionID)
@@ -657,7 +658,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.VenvCreated:
-		e := newEntry(ev, TypeVenvCreated, SeverityInfo, "Virtual environment created at "+quote(ev.VenvPath)+" (Python "+ev.PythonVersion+", "+strconv.Itoa(len(ev.Packages))+" packages)")
+		e := newEntry(ev, TypeVenvCreated, SeverityInfo, "Virtual environment created at "+quote(ev.VenvPath)+" (Python "+ev.PythonVersion+", "+string(nb.itoa(0, int64(len(ev.Packages))))+" packages)")
 		e.ExecutionID = ev.ExecutionID
 		e.DurationMS = fptr(ev.CreationTimeMS)
 		o := newObject(256)
@@ -688,7 +689,7 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.VenvMismatchWarning:
-		e := newEntry(ev, TypeVenvMismatch, SeverityWarning, "Virtual environment differs from checkpoint "+itoa(ev.CheckpointID))
+		e := newEntry(ev, TypeVenvMismatch, SeverityWarning, "Virtual environment differs from checkpoint "+string(nb.itoa(0, ev.CheckpointID)))
 		o := newObject(256)
 		o.int("checkpoint_id", ev.CheckpointID)
 		o.str("expected_venv_hash", ev.ExpectedVenvHash)
@@ -769,7 +770,7 @@ func FromEvent(ev event.Event) Entry {
 		if len(ev.Errors) > 0 {
 			sev = SeverityWarning
 		}
-		e := newEntry(ev, TypeOrphanCleanupCompleted, sev, "Orphan cleanup completed: "+itoa(ev.OrphansCleaned)+" of "+itoa(ev.OrphansFound)+" cleaned ("+strconv.Itoa(len(ev.Errors))+" errors)")
+		e := newEntry(ev, TypeOrphanCleanupCompleted, sev, "Orphan cleanup completed: "+string(nb.itoa(0, ev.OrphansCleaned))+" of "+string(nb.itoa(1, ev.OrphansFound))+" cleaned ("+string(nb.itoa(2, int64(len(ev.Errors))))+" errors)")
 		o := newObject(192)
 		o.int("orphans_found", ev.OrphansFound)
 		o.int("orphans_cleaned", ev.OrphansCleaned)
@@ -910,6 +911,16 @@ func langGraphSeverity(k event.LangGraphKind) Severity {
 func quote(s string) string { return "'" + s + "'" }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// numBuf holds the decimal digits of up to 4 integers of a message. Used as
+// string(nb.itoa(i, v)) inside a string concatenation, the digits are not
+// allocated separately.
+type numBuf [80]byte
+
+// itoa appends v in decimal to slot i (0 to 3) of nb and returns the digits.
+func (nb *numBuf) itoa(i int, v int64) []byte {
+	return strconv.AppendInt(nb[i*20:i*20:i*20+20], v, 10)
+}
 
 func fptr(f float64) *float64 { return &f }
 

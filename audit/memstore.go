@@ -14,12 +14,13 @@ import (
 // short-lived processes. It has exactly the contract of Store: Seq starts at
 // 1 and has no gaps. Its memory grows with the entries recorded.
 type MemoryStore struct {
-	mu      sync.RWMutex
-	closed  bool
-	entries []Entry          // in Seq order; entries[i].Seq == i+1
-	ids     map[string]int64 // event id -> seq
-	execs   map[string]*memExecution
-	order   []string // execution ids, sorted
+	mu     sync.RWMutex
+	closed bool
+	chunks [][]Entry        // entries in Seq order, memChunk per chunk; entry p has Seq p+1
+	n      int              // number of entries
+	ids    map[string]int64 // event id -> seq
+	execs  map[string]*memExecution
+	order  []string // execution ids, sorted
 }
 
 type memExecution struct {
@@ -28,6 +29,24 @@ type memExecution struct {
 }
 
 var emptyObject = []byte("{}")
+
+// memChunk is the number of entries per chunk: entries are kept in fixed
+// chunks so that growing the store never copies what it holds.
+const memChunk = 1024
+
+// add stores e as entry s.n and returns it.
+func (s *MemoryStore) add(e Entry) *Entry {
+	if s.n%memChunk == 0 {
+		s.chunks = append(s.chunks, make([]Entry, 0, memChunk))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, e)
+	s.n++
+	return &(*c)[len(*c)-1]
+}
+
+// at returns entry p (Seq p+1).
+func (s *MemoryStore) at(p int) *Entry { return &s.chunks[p/memChunk][p%memChunk] }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
@@ -68,7 +87,7 @@ func (s *MemoryStore) Append(ctx context.Context, entries []Entry) (AppendResult
 			res.Duplicates = append(res.Duplicates, e.EventID)
 			continue
 		}
-		seq := int64(len(s.entries) + 1)
+		seq := int64(s.n + 1)
 		e.Seq = seq
 		s.ids[e.EventID] = seq
 		c := *e
@@ -78,7 +97,7 @@ func (s *MemoryStore) Append(ctx context.Context, entries []Entry) (AppendResult
 		} else {
 			c.Details = bytes.Clone(d)
 		}
-		s.entries = append(s.entries, c)
+		stored := s.add(c)
 		res.Appended++
 		if c.ExecutionID == "" {
 			continue
@@ -90,8 +109,8 @@ func (s *MemoryStore) Append(ctx context.Context, entries []Entry) (AppendResult
 			at, _ := slices.BinarySearch(s.order, c.ExecutionID)
 			s.order = slices.Insert(s.order, at, c.ExecutionID)
 		}
-		x.positions = append(x.positions, len(s.entries)-1)
-		x.summary.Add(&s.entries[len(s.entries)-1])
+		x.positions = append(x.positions, s.n-1)
+		x.summary.Add(stored)
 	}
 	return res, nil
 }
@@ -140,16 +159,16 @@ func (s *MemoryStore) Query(ctx context.Context, f Filter) ([]Entry, error) {
 			return out, nil
 		}
 		// Seq is position+1, so Seq > After means position >= After.
-		from := sort.SearchInts(x.positions, int(min(f.After, int64(len(s.entries)))))
+		from := sort.SearchInts(x.positions, int(min(f.After, int64(s.n))))
 		for _, p := range x.positions[from:] {
-			if !emit(&s.entries[p]) {
+			if !emit(s.at(p)) {
 				break
 			}
 		}
 		return out, nil
 	}
-	for p := int(min(f.After, int64(len(s.entries)))); p < len(s.entries); p++ {
-		if !emit(&s.entries[p]) {
+	for p := int(min(f.After, int64(s.n))); p < s.n; p++ {
+		if !emit(s.at(p)) {
 			break
 		}
 	}
@@ -199,7 +218,7 @@ func (s *MemoryStore) Count(ctx context.Context) (int64, error) {
 	if err := s.check(ctx, "count"); err != nil {
 		return 0, err
 	}
-	return int64(len(s.entries)), nil
+	return int64(s.n), nil
 }
 
 // Close releases the store; later calls of the other methods return errors
@@ -207,7 +226,7 @@ func (s *MemoryStore) Count(ctx context.Context) (int64, error) {
 func (s *MemoryStore) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	s.entries, s.ids, s.execs, s.order = nil, nil, nil, nil
+	s.chunks, s.n, s.ids, s.execs, s.order = nil, 0, nil, nil, nil
 	s.mu.Unlock()
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,9 @@ type Trail struct {
 	endedAt     *time.Time
 	agentgit    map[string]map[string]any
 }
+
+// maxReservedEntries bounds the room Flush reserves for the next entries.
+const maxReservedEntries = 1 << 16
 
 // NewTrail returns an empty trail for an execution of a workflow; either id
 // may be empty.
@@ -57,12 +61,27 @@ func (t *Trail) RecordEvent(ev event.Event) Entry {
 func (t *Trail) Flush() []Entry {
 	t.mu.Lock()
 	out := t.entries
-	t.entries = nil
+	// The next batch likely has the size of this one: allocate it once
+	// instead of growing it step by step.
+	t.entries = make([]Entry, 0, min(cap(out), maxReservedEntries))
 	t.mu.Unlock()
 	if out == nil {
 		out = []Entry{}
 	}
 	return out
+}
+
+// FlushTo appends all entries to dst, oldest first, empties the trail and
+// returns the extended dst, as one atomic step. Unlike Flush it keeps the
+// trail's storage for the next entries, so a caller that persists entries
+// periodically and reuses dst allocates nothing per flush.
+func (t *Trail) FlushTo(dst []Entry) []Entry {
+	t.mu.Lock()
+	dst = append(dst, t.entries...)
+	clear(t.entries)
+	t.entries = t.entries[:0]
+	t.mu.Unlock()
+	return dst
 }
 
 // Len returns the number of entries held.
@@ -234,10 +253,8 @@ func (t *Trail) summaryLocked() Summary {
 func (t *Trail) Format(opts FormatOptions) string {
 	t.mu.Lock()
 	s := t.summaryLocked()
-	entries := t.entries
+	entries := slices.Clone(t.entries)
 	t.mu.Unlock()
-	// entries is only appended to, never changed in place, so the prefix
-	// read here stays valid without the lock.
 	return FormatTimeline(s, entries, opts)
 }
 

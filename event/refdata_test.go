@@ -3,6 +3,7 @@ package event_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -161,5 +162,40 @@ func TestReferenceSampleValues(t *testing.T) {
 	wc := decodeLine(t, 81).(*event.WorkspaceCreated)
 	if wc.Strategy != "rank" || *wc.ParentWorkspaceID != "retrieve" || wc.TotalSizeMB() != 153.0/1048576 {
 		t.Errorf("WorkspaceCreated: %+v", wc)
+	}
+}
+
+// TestDecodeConcurrent decodes the samples (and bad documents) from several
+// goroutines at once, sharing the decoder pool: results must equal those
+// of a sequential decode.
+func TestDecodeConcurrent(t *testing.T) {
+	lines := sampleLines(t)
+	lines = append(lines, []byte(`{"event_type":"NodeFailedEvent","event_id":"x","timestamp":"2026-01-27T10:00:00"} trailing`),
+		[]byte(`{"event_type":"NodeFailedEvent","event_id":"x","timestamp":"2026-01-27T10:00:00","node_id":1}`))
+	want := make([]event.Event, len(lines))
+	for i, l := range lines {
+		want[i], _ = event.Decode(l)
+	}
+	const workers = 8
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for round := range 20 {
+				for k := range lines {
+					i := (k*7 + w + round) % len(lines)
+					got, err := event.Decode(lines[i])
+					if (err == nil) != (want[i] != nil) || !reflect.DeepEqual(got, want[i]) {
+						errs <- fmt.Errorf("worker %d line %d: %v %v", w, i, got, err)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
