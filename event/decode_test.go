@@ -452,3 +452,42 @@ func TestDecodeErrorClipsInput(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeNilCollections(t *testing.T) {
+	base := event.Base{ID: "e", Timestamp: time.Date(2026, 1, 27, 10, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		ev   event.Event
+		want []string
+	}{
+		{&event.ExecutionStarted{Base: base}, []string{`"initial_state":{}`, `"breakpoints":[]`}},
+		{&event.RayVariantExecutionCompleted{Base: base}, []string{`"variants":{}`, `"metrics":{}`, `"ray_job_id":null`, `"file_commit_id":null`}},
+		{&event.FileCommitCreated{Base: base}, []string{`"file_paths":[]`, `"message":null`}},
+		{&event.LangGraphAudit{Base: base}, []string{`"event_type":"custom_event"`, `"inputs":null`, `"tags":null`, `"metrics":null`, `"step":null`}},
+		{&event.ExecutionResumed{Base: base}, []string{`"modified_state":null`}},
+		{&event.VenvReused{Base: base}, []string{`"original_creation_time":null`}},
+		{&event.NodeCompleted{Base: base}, []string{`"result":null`, `"output_variables":{}`}},
+	}
+	for _, tt := range tests {
+		b, err := event.Encode(tt.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: %s lacks %s", tt.ev.WireName(), b, w)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		v    json.Marshaler
+		want string
+	}{
+		{event.Map(nil), `{}`}, {event.List(nil), `[]`}, {event.Strings(nil), `[]`}, {event.FloatMap(nil), `{}`},
+		{event.StringMap(nil), `{}`}, {event.Strings{"a"}, `["a"]`}, {event.FloatMap{"x": 1.5}, `{"x":1.5}`},
+		{event.LangGraphKind(""), `"custom_event"`}, {event.LangGraphToolFailed, `"tool_failed"`},
+	} {
+		if b, err := tt.v.MarshalJSON(); err != nil || string(b) != tt.want {
+			t.Errorf("%#v.MarshalJSON() = %s, %v; want %s", tt.v, b, err, tt.want)
+		}
+	}
+}
