@@ -50,13 +50,15 @@ type Entry struct {
 	// SourceType is the wire name of that event.
 	SourceType string `json:"source_type"`
 
-	Timestamp   time.Time       `json:"timestamp"`
-	Type        Type            `json:"event_type"`
-	Severity    Severity        `json:"severity"`
-	Message     string          `json:"message"`
-	ExecutionID string          `json:"execution_id"`
-	NodeID      string          `json:"node_id"`
-	Details     json.RawMessage `json:"details"`
-	Error       string          `json:"error"`
-	DurationMS  *float64        `json:"duration_ms"`
+	Timestamp   time.Time `json:"timestamp"`
+	Type        Type      `json:"event_type"`
+	Severity    Severity  `json:"severity"`
+	Message     string    `json:"message"`
+	ExecutionID string    `json:"execution_id"`
+	NodeID      string    `json:"node_id"`
+	// Details is a JSON object. Treat it as read-only: entries made by
+	// FromEvent may share its bytes.
+	Details    json.RawMessage `json:"details"`
+	Error      string          `json:"error"`
+	DurationMS *float64        `json:"duration_ms"`
 }

@@ -421,40 +421,67 @@ func (r *Recorder) write(batch []Entry, start uint64, groups []group, firstAt ti
 				break
 			}
 		}
-		chunk := batch[a:b]
-		res, err := r.appendRetry(chunk)
-		if err == nil {
-			r.batches.Add(1)
-			r.committed.Add(uint64(res.Appended))
-			r.duplicates.Add(uint64(len(chunk) - res.Appended))
-			if r.opts.OnCommit != nil {
-				r.onCommit(chunk, res, firstAt)
-			}
-		} else {
-			r.failures.Add(1)
-			r.failed.Add(uint64(len(chunk)))
-			r.log.Error("audit: recorder append failed; entries not recorded",
-				"entries", len(chunk), "first_event_id", chunk[0].EventID, "error", err)
+		gj := gi
+		for gj < len(groups) && groups[gj].end <= start+uint64(b) {
+			gj++
 		}
-		for ; gi < len(groups) && groups[gi].end <= start+uint64(b); gi++ {
-			g := groups[gi]
-			rc := g.r
-			if err != nil {
-				rc.err = fmt.Errorf("audit: recorder append: %w", err)
-			} else {
-				for _, e := range batch[g.start-start : g.end-start] {
-					if e.Seq != 0 {
-						rc.res.Appended++
-					} else {
-						rc.res.Duplicates = append(rc.res.Duplicates, e.EventID)
-					}
-				}
-			}
-			close(rc.ch)
-		}
-		r.finish(start+uint64(a), start+uint64(b), err)
+		r.commit(batch, start, a, b, groups[gi:gj], firstAt)
+		gi = gj
 		a = b
 	}
+}
+
+// commit appends batch[a:b], whose groups are groups, and reports the
+// outcome. When the store rejects the chunk as invalid, every unit of it (a
+// single entry or a whole group) is appended on its own, so that one invalid
+// entry fails only itself or its group.
+func (r *Recorder) commit(batch []Entry, start uint64, a, b int, groups []group, firstAt time.Time) {
+	chunk := batch[a:b]
+	res, err := r.appendRetry(chunk)
+	if err != nil && errors.Is(err, ErrInvalidEntry) && !(len(groups) == 1 && groups[0].end-groups[0].start == uint64(len(chunk))) && len(chunk) > 1 {
+		gi := 0
+		for u := a; u < b; {
+			if gi < len(groups) && groups[gi].start == start+uint64(u) {
+				end := int(groups[gi].end - start)
+				r.commit(batch, start, u, end, groups[gi:gi+1], firstAt)
+				gi++
+				u = end
+				continue
+			}
+			r.commit(batch, start, u, u+1, nil, firstAt)
+			u++
+		}
+		return
+	}
+	if err == nil {
+		r.batches.Add(1)
+		r.committed.Add(uint64(res.Appended))
+		r.duplicates.Add(uint64(len(chunk) - res.Appended))
+		if r.opts.OnCommit != nil {
+			r.onCommit(chunk, res, firstAt)
+		}
+	} else {
+		r.failures.Add(1)
+		r.failed.Add(uint64(len(chunk)))
+		r.log.Error("audit: recorder append failed; entries not recorded",
+			"entries", len(chunk), "first_event_id", chunk[0].EventID, "error", err)
+	}
+	for _, g := range groups {
+		rc := g.r
+		if err != nil {
+			rc.err = fmt.Errorf("audit: recorder append: %w", err)
+		} else {
+			for _, e := range batch[g.start-start : g.end-start] {
+				if e.Seq != 0 {
+					rc.res.Appended++
+				} else {
+					rc.res.Duplicates = append(rc.res.Duplicates, e.EventID)
+				}
+			}
+		}
+		close(rc.ch)
+	}
+	r.finish(start+uint64(a), start+uint64(b), err)
 }
 
 func (r *Recorder) onCommit(chunk []Entry, res AppendResult, firstAt time.Time) {

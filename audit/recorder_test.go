@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -400,5 +401,62 @@ func TestRecorderSyncWithNothingQueued(t *testing.T) {
 	}
 	if err := rec.Close(context.Background()); err != nil {
 		t.Fatal("second Close:", err)
+	}
+}
+
+// strictStore rejects, as invalid, any batch holding an entry whose
+// EventID starts with "bad".
+type strictStore struct{ *audit.MemoryStore }
+
+func (s strictStore) Append(ctx context.Context, es []audit.Entry) (audit.AppendResult, error) {
+	for _, e := range es {
+		if strings.HasPrefix(e.EventID, "bad") {
+			return audit.AppendResult{}, fmt.Errorf("strict store: %w: %s", audit.ErrInvalidEntry, e.EventID)
+		}
+	}
+	return s.MemoryStore.Append(ctx, es)
+}
+
+// TestRecorderIsolatesInvalidEntries checks that an entry the store
+// rejects fails alone (or with its group), not the entries batched with it.
+func TestRecorderIsolatesInvalidEntries(t *testing.T) {
+	ctx := context.Background()
+	store := strictStore{audit.NewMemoryStore()}
+	defer store.Close()
+	rec := audit.NewRecorder(store, audit.RecorderOptions{Linger: time.Hour, Logger: quiet})
+	singles := mkEntries("ok", 4)
+	singles[2].EventID = "bad-single"
+	for _, e := range singles {
+		if err := rec.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	badGroup := mkEntries("g1", 3)
+	badGroup[1].EventID = "bad-in-group"
+	r1, err := rec.Submit(ctx, badGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := rec.Submit(ctx, mkEntries("g2", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Sync(ctx); !errors.Is(err, audit.ErrInvalidEntry) {
+		t.Fatalf("Sync: %v", err)
+	}
+	if _, err := r1.Wait(ctx); !errors.Is(err, audit.ErrInvalidEntry) {
+		t.Fatalf("group with an invalid entry: %v", err)
+	}
+	if res, err := r2.Wait(ctx); err != nil || res.Appended != 3 {
+		t.Fatalf("valid group: %+v %v", res, err)
+	}
+	if n := count(t, store); n != 3+3 {
+		t.Fatalf("%d entries recorded, want the 3 valid singles and the valid group", n)
+	}
+	if st := rec.Stats(); st.Failed != 1+3 || st.Committed != 6 {
+		t.Fatalf("stats %+v", st)
+	}
+	if err := rec.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
