@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wtb/httpapi"
+)
+
+// Environment variables of serve, read when the matching flag is not given.
+const (
+	envAddr         = "WTB_ADDR"
+	envTokens       = "WTB_TOKENS"
+	envMaxBody      = "WTB_MAX_BODY"
+	envMaxBatch     = "WTB_MAX_BATCH"
+	envClientBuffer = "WTB_CLIENT_BUFFER"
+	envHeartbeat    = "WTB_HEARTBEAT"
+)
+
+// defaultAddr is the address serve listens on by default: loopback only.
+const defaultAddr = "127.0.0.1:8420"
+
+// serveFlags are the flags of serve.
+var serveFlags struct {
+	addr, tokens string
+	maxBody      int64
+	maxBatch     int
+	clientBuffer int
+	heartbeat    time.Duration
+}
+
+var serveCmd = &cobra.Command{
+	Use:   "serve [--addr 127.0.0.1:8420] [--tokens FILE]",
+	Short: "Serve the HTTP API: ingest, queries, live streams, metrics",
+	Long: `Serve the wtb HTTP API on --addr (default 127.0.0.1:8420, env WTB_ADDR):
+
+  POST /v1/events                     ingest events (JSON, NDJSON, CloudEvents)
+  GET  /v1/audit                      query entries (filters, cursor paging)
+  GET  /v1/executions[/{id}/summary]  executions and their summaries
+  GET  /v1/executions/{id}/timeline   the text timeline of 'wtb audit show'
+  GET  /v1/stream, /v1/ws             live entries (Server-Sent Events, WebSocket)
+  GET  /metrics, /healthz, /readyz    Prometheus metrics, liveness, readiness
+
+Events are recorded into the store chosen by --db or --store; an ingest
+request is answered once its events are durable. --tokens FILE (env
+WTB_TOKENS) requires bearer tokens: one "TOKEN ingest,read" per line. Without
+tokens, serve refuses to listen on an address other machines can reach.
+
+SIGINT or SIGTERM stops accepting, finishes the requests in flight, ends the
+live streams, drains the recorder and exits 0.`,
+	Args: argsExactly(0, ""),
+	RunE: func(cmd *cobra.Command, _ []string) error {
+		return runServe(cmd)
+	},
+}
+
+func init() {
+	f := serveCmd.Flags()
+	f.StringVar(&serveFlags.addr, "addr", defaultAddr, "listen address (env "+envAddr+")")
+	f.StringVar(&serveFlags.tokens, "tokens", "", "bearer tokens file, lines \"TOKEN ingest,read\" (env "+envTokens+")")
+	f.Int64Var(&serveFlags.maxBody, "max-body", httpapi.DefaultMaxBodyBytes, "largest ingest body in bytes (env "+envMaxBody+")")
+	f.IntVar(&serveFlags.maxBatch, "max-batch", httpapi.DefaultMaxBatchEvents, "most events in one ingest request (env "+envMaxBatch+")")
+	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
+	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
+	rootCmd.AddCommand(serveCmd)
+}
+
+// serveEnv applies the environment to the flags that were not given.
+func serveEnv(cmd *cobra.Command) error {
+	f := cmd.Flags()
+	for _, p := range []struct{ flag, env string }{
+		{"addr", envAddr}, {"tokens", envTokens}, {"max-body", envMaxBody},
+		{"max-batch", envMaxBatch}, {"client-buffer", envClientBuffer}, {"heartbeat", envHeartbeat},
+	} {
+		v := os.Getenv(p.env)
+		if v == "" || f.Changed(p.flag) {
+			continue
+		}
+		if err := f.Set(p.flag, v); err != nil {
+			return usagef("%s=%q: %v", p.env, v, err)
+		}
+	}
+	switch {
+	case serveFlags.maxBody <= 0:
+		return usagef("--max-body must be positive")
+	case serveFlags.maxBatch <= 0:
+		return usagef("--max-batch must be positive")
+	case serveFlags.clientBuffer <= 0:
+		return usagef("--client-buffer must be positive")
+	case serveFlags.heartbeat <= 0:
+		return usagef("--heartbeat must be positive")
+	}
+	return nil
+}
+
+func runServe(cmd *cobra.Command) error {
+	if err := serveEnv(cmd); err != nil {
+		return err
+	}
+	var tokens *httpapi.Tokens
+	if serveFlags.tokens != "" {
+		t, err := httpapi.LoadTokens(serveFlags.tokens)
+		if err != nil {
+			return err
+		}
+		tokens = t
+	}
+	if err := httpapi.CheckListenAddr(serveFlags.addr, tokens); err != nil {
+		return err
+	}
+	target, err := globalStore.resolve()
+	if err != nil {
+		return err
+	}
+	// The root's context: cobra keeps a subcommand's context from its
+	// first execution, and in-process runs execute several times.
+	ctx := cmd.Root().Context()
+	st, err := openTarget(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	stderr := cmd.ErrOrStderr()
+	srv, err := httpapi.New(st, httpapi.Options{
+		Tokens:         tokens,
+		MaxBodyBytes:   serveFlags.maxBody,
+		MaxBatchEvents: serveFlags.maxBatch,
+		ClientBuffer:   serveFlags.clientBuffer,
+		Heartbeat:      serveFlags.heartbeat,
+		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", serveFlags.addr)
+	if err != nil {
+		_ = srv.Close(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	auth := "no tokens (loopback only)"
+	if tokens.Len() > 0 {
+		auth = strconv.Itoa(tokens.Len()) + " tokens"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wtb: listening on http://%s (%s, %s)\n", ln.Addr(), target, auth)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), "wtb: stopped; every acknowledged event is recorded")
+	return nil
+}
