@@ -54,7 +54,9 @@ type RecorderOptions struct {
 	// Append with the entries it recorded (with their Seq; duplicates left
 	// out) and the time since the oldest of them was queued. It runs before
 	// Sync and Receipt.Wait return for them, and must not keep the slice
-	// after returning (copy what it needs) nor block for long.
+	// after returning (copy what it needs) nor block for long. It runs in
+	// the writer goroutine: calling the Recorder's Record, Submit, Sync or
+	// Close from it deadlocks.
 	OnCommit func(committed []Entry, latency time.Duration)
 	// Logger receives append failures and retries (default slog.Default()).
 	Logger *slog.Logger
