@@ -92,23 +92,23 @@ type Recorder struct {
 	opts  RecorderOptions
 	log   *slog.Logger
 
-	mu       sync.Mutex
-	buf      []Entry // queued, not yet taken by the writer
-	spare    []Entry
-	groups   []group // groups in buf, in order
-	spareGrp []group
-	syncs    []*syncWaiter
-	enqueued uint64    // positions assigned so far
-	taken    uint64    // positions taken by the writer
-	done     uint64    // positions written or failed
-	inflight int       // taken, not yet done
-	firstAt  time.Time // when buf[0] was queued
-	flush    bool      // write without lingering
-	closing  bool
-	drainErr error         // first failure after Close began
-	space    chan struct{} // closed when space frees up
-	wake     chan struct{} // writer wake-up, capacity 1
-	exited   chan struct{}
+	mu         sync.Mutex
+	buf        []Entry // queued, not yet taken by the writer
+	spare      []Entry
+	groups     []group // groups in buf, in order
+	spareGrp   []group
+	syncs      []*syncWaiter
+	enqueued   uint64    // positions assigned so far
+	taken      uint64    // positions taken by the writer
+	done       uint64    // positions written or failed
+	inflight   int       // taken, not yet done
+	firstAt    time.Time // when buf[0] was queued
+	flush      bool      // write without lingering
+	closing    bool
+	unreported []failure     // failed writes no Sync or Close has reported yet
+	space      chan struct{} // closed when space frees up
+	wake       chan struct{} // writer wake-up, capacity 1
+	exited     chan struct{}
 
 	enqueuedN, committed, duplicates, failed atomic.Uint64
 	batches, failures, retries               atomic.Uint64
@@ -118,6 +118,17 @@ type group struct {
 	start, end uint64
 	r          *Receipt
 }
+
+// failure is a failed write of the entries from position from on.
+type failure struct {
+	from uint64
+	err  error
+}
+
+// maxUnreported bounds the failures kept for Sync and Close to report; when
+// more accumulate unreported, the newest are not kept (the oldest, which
+// every later Sync covers, are).
+const maxUnreported = 64
 
 type syncWaiter struct {
 	from, target uint64
@@ -289,14 +300,17 @@ func (r *Recorder) Submit(ctx context.Context, entries []Entry) (*Receipt, error
 	return rc, nil
 }
 
-// Sync waits until every entry queued before the call is durable. It
+// Sync waits until every entry queued before the call has been written. It
 // returns an error wrapping the store's error when one of those entries
-// could not be written, or the context's error when ctx is done first.
+// could not be written (each failure is reported by one Sync, and to every
+// Sync already waiting for it), or the context's error when ctx is done
+// first.
 func (r *Recorder) Sync(ctx context.Context) error {
 	r.mu.Lock()
 	if r.done == r.enqueued {
+		err := r.takeUnreported(r.enqueued, nil)
 		r.mu.Unlock()
-		return nil
+		return syncErr(err)
 	}
 	w := &syncWaiter{from: r.done, target: r.enqueued, ch: make(chan struct{})}
 	r.syncs = append(r.syncs, w)
@@ -305,19 +319,43 @@ func (r *Recorder) Sync(ctx context.Context) error {
 	r.mu.Unlock()
 	select {
 	case <-w.ch:
-		if w.err != nil {
-			return fmt.Errorf("audit: sync: %w", w.err)
-		}
-		return nil
+		r.mu.Lock()
+		err := r.takeUnreported(w.target, w.err)
+		r.mu.Unlock()
+		return syncErr(err)
 	case <-ctx.Done():
 		return fmt.Errorf("audit: sync: %w", ctx.Err())
 	}
 }
 
+func syncErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("audit: sync: %w", err)
+	}
+	return nil
+}
+
+// takeUnreported removes the unreported failures of entries before position
+// target and returns err, or else the first of them.
+func (r *Recorder) takeUnreported(target uint64, err error) error {
+	keep := r.unreported[:0]
+	for _, f := range r.unreported {
+		if f.from >= target {
+			keep = append(keep, f)
+		} else if err == nil {
+			err = f.err
+		}
+	}
+	clear(r.unreported[len(keep):])
+	r.unreported = keep
+	return err
+}
+
 // Close stops accepting entries, writes everything queued, and stops the
-// writer. It returns an error wrapping the store's error when entries
-// queued could not be written, or the context's error when ctx is done
-// before the queue is drained (the writer then finishes in the background).
+// writer. It returns an error wrapping the store's error when entries could
+// not be written and no Sync has reported it, or the context's error when
+// ctx is done before the queue is drained (the writer then finishes in the
+// background).
 // Calling Close again waits again.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.mu.Lock()
@@ -334,8 +372,8 @@ func (r *Recorder) Close(ctx context.Context) error {
 	case <-r.exited:
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.drainErr != nil {
-			return fmt.Errorf("audit: recorder close: %w", r.drainErr)
+		if err := r.takeUnreported(r.enqueued, nil); err != nil {
+			return fmt.Errorf("audit: recorder close: %w", err)
 		}
 		return nil
 	case <-ctx.Done():
@@ -507,8 +545,8 @@ func (r *Recorder) finish(from, to uint64, err error) {
 	defer r.mu.Unlock()
 	r.done = to
 	r.inflight -= int(to - from)
-	if err != nil && r.closing && r.drainErr == nil {
-		r.drainErr = err
+	if err != nil && len(r.unreported) < maxUnreported {
+		r.unreported = append(r.unreported, failure{from: from, err: err})
 	}
 	keep := r.syncs[:0]
 	for _, w := range r.syncs {
