@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,20 +75,36 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 	return res, nil
 }
 
+// rollbackTimeout bounds the ROLLBACK of a failed append (which runs even
+// when the caller's context is done). A connection that cannot roll back
+// is discarded by the pool anyway.
+const rollbackTimeout = 5 * time.Second
+
 // appendTx runs the append transaction and returns, for every row k of
 // unique, its assigned seq or 0 when its event_id was already recorded.
+// It drives BEGIN and COMMIT itself so that BEGIN travels in the same
+// pipeline as the first statements: one round trip fewer per batch.
 func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) ([]int64, error) {
-	tx, err := s.pool.Begin(ctx)
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	defer pc.Release() // the pool discards a connection left inside a transaction
+	c := pc.Conn()
+	committed := false
+	defer func() {
+		if !committed && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			c.Exec(rctx, "ROLLBACK") //nolint:errcheck // best effort, see Release
+			cancel()
+		}
+	}()
 
 	var seqs []int64
 	if s.mode == modeStaging {
-		seqs, err = s.appendStaging(ctx, tx, entries, unique)
+		seqs, err = s.appendStaging(ctx, c, entries, unique)
 	} else {
-		seqs, err = s.appendDirect(ctx, tx, entries, unique)
+		seqs, err = s.appendDirect(ctx, c, entries, unique)
 	}
 	if err != nil {
 		return nil, err
@@ -97,42 +114,55 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 			return nil, err
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	tag, err := c.Exec(ctx, "COMMIT")
+	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	if tag.String() != "COMMIT" { // an aborted transaction "commits" as ROLLBACK
+		return nil, fmt.Errorf("commit: transaction rolled back (%s)", tag)
+	}
+	committed = true
 	return seqs, nil
 }
 
-// lock takes the schema's append lock for the rest of tx.
-func (s *Store) lock(ctx context.Context, tx pgx.Tx) error {
-	if s.noAppendLock {
-		return nil
+// queueLock queues taking the schema's append lock, unless disabled.
+func (s *Store) queueLock(b *pgx.Batch) {
+	if !s.noAppendLock {
+		b.Queue("SELECT pg_advisory_xact_lock($1)", s.appendKey)
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.appendKey); err != nil {
-		return fmt.Errorf("append lock: %w", err)
-	}
-	return nil
 }
 
-// appendDirect is the default way: under the append lock, one statement
-// finds which event ids are recorded already and reserves a block of seqs
-// for the others; then COPY writes those straight into entries with their
-// seqs. No other writer can record an event id between the check and the
-// commit, because every writer holds the lock for that span.
-func (s *Store) appendDirect(ctx context.Context, tx pgx.Tx, entries []audit.Entry, unique []int) ([]int64, error) {
-	if err := s.lock(ctx, tx); err != nil {
-		return nil, err
-	}
+// appendDirect is the default way: in one pipeline, BEGIN, the append lock,
+// and one statement that finds which event ids are recorded already and
+// reserves a block of seqs for the others; then COPY writes those straight
+// into entries with their seqs. No other writer can record an event id
+// between the check and the commit, because every writer holds the lock for
+// that span. Each statement of the pipeline takes its own snapshot, so the
+// check sees every commit made before the lock was granted.
+func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int) ([]int64, error) {
 	ids := make([]string, len(unique))
 	for k, i := range unique {
 		ids[k] = entries[i].EventID
 	}
 	var (
-		dups []string
-		base int64
+		dups  []string
+		base  int64
+		batch pgx.Batch
 	)
-	if err := tx.QueryRow(ctx, s.q.reserve, ids, s.q.seqName, len(ids)).Scan(&dups, &base); err != nil {
-		return nil, fmt.Errorf("check and reserve: %w", err)
+	batch.Queue("BEGIN")
+	s.queueLock(&batch)
+	batch.Queue(s.q.reserve, ids, s.q.seqName, len(ids)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&dups, &base)
+	})
+	results := c.SendBatch(ctx, &batch)
+	// While the server takes the lock and checks, encode the rows.
+	var cs copyStream
+	defer cs.release()
+	if s.mode == modeCopy {
+		cs.encode(entries, unique)
+	}
+	if err := results.Close(); err != nil {
+		return nil, fmt.Errorf("lock, check and reserve: %w", err)
 	}
 	seqs := make([]int64, len(unique))
 	rows := unique
@@ -153,11 +183,17 @@ func (s *Store) appendDirect(ctx context.Context, tx pgx.Tx, entries []audit.Ent
 	}
 	if s.mode == modeInsert {
 		src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
-		if err := insertRows(ctx, tx, s.q.entries, entryInsertColumns, src); err != nil {
+		if err := insertRows(ctx, c, s.q.entries, entryInsertColumns, src); err != nil {
 			return nil, fmt.Errorf("insert: %w", err)
 		}
-	} else if err := s.copyEntries(ctx, tx, entries, rows, base); err != nil {
-		return nil, fmt.Errorf("copy: %w", err)
+	} else {
+		if len(rows) != len(unique) {
+			cs.encode(entries, rows) // without the duplicates
+		}
+		cs.setSeqs(base)
+		if err := cs.send(ctx, c, s.q.copy); err != nil {
+			return nil, fmt.Errorf("copy: %w", err)
+		}
 	}
 	// rows is unique without the duplicates, in order: the j-th of them got base+j+1.
 	j := 0
@@ -174,23 +210,28 @@ func (s *Store) appendDirect(ctx context.Context, tx pgx.Tx, entries []audit.Ent
 // the connection's temporary staging table outside the lock, then, under
 // the lock, one INSERT ... SELECT ... ON CONFLICT (event_id) DO NOTHING
 // RETURNING seq that reserves the seqs and moves the rows.
-func (s *Store) appendStaging(ctx context.Context, tx pgx.Tx, entries []audit.Entry, unique []int) ([]int64, error) {
-	if _, err := tx.Exec(ctx, createStaging); err != nil {
+func (s *Store) appendStaging(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int) ([]int64, error) {
+	var batch pgx.Batch
+	batch.Queue("BEGIN")
+	batch.Queue(createStaging)
+	if err := c.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, fmt.Errorf("staging table: %w", err)
 	}
 	src := &rowSource{entries: entries, rows: unique, row: make([]any, len(stagingColumns))}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
+	if _, err := c.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, src); err != nil {
 		return nil, fmt.Errorf("copy to staging: %w", err)
-	}
-	if err := s.lock(ctx, tx); err != nil {
-		return nil, err
 	}
 	var (
 		base     int64
 		assigned []int64
 	)
-	if err := tx.QueryRow(ctx, s.q.insertStaged, len(unique), s.q.seqName).Scan(&base, &assigned); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
+	batch = pgx.Batch{}
+	s.queueLock(&batch)
+	batch.Queue(s.q.insertStaged, len(unique), s.q.seqName).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&base, &assigned)
+	})
+	if err := c.SendBatch(ctx, &batch).Close(); err != nil {
+		return nil, fmt.Errorf("lock and insert: %w", err)
 	}
 	seqs := make([]int64, len(unique))
 	for _, seq := range assigned {
@@ -205,7 +246,7 @@ func (s *Store) appendStaging(ctx context.Context, tx pgx.Tx, entries []audit.En
 
 // insertRows writes src's rows into table with multi-row INSERT statements
 // instead of COPY: the alternative the benchmarks compare COPY with.
-func insertRows(ctx context.Context, tx pgx.Tx, table string, columns []string, src *rowSource) error {
+func insertRows(ctx context.Context, c *pgx.Conn, table string, columns []string, src *rowSource) error {
 	const maxParams = 65535 // the protocol's limit on bind parameters
 	perStmt := maxParams / len(columns)
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
@@ -217,7 +258,7 @@ func insertRows(ctx context.Context, tx pgx.Tx, table string, columns []string, 
 		if len(args) == 0 {
 			return nil
 		}
-		_, err := tx.Exec(ctx, b.String(), args...)
+		_, err := c.Exec(ctx, b.String(), args...)
 		b.Reset()
 		args = args[:0]
 		return err

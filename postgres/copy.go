@@ -13,23 +13,49 @@ import (
 	"wtb/audit"
 )
 
-// copyEntries writes entries[rows[j]] into the entries table with seq
-// base+j+1, in COPY's binary format encoded here directly: one buffer per
-// batch, no per-value boxing or type lookups. The columns and their types
-// are those of entryInsertColumns and migration 0001.
-func (s *Store) copyEntries(ctx context.Context, tx pgx.Tx, entries []audit.Entry, rows []int, base int64) error {
-	bp := copyBufs.Get().(*[]byte)
-	buf := append((*bp)[:0], copyHeader...)
-	for j, i := range rows {
-		buf = appendCopyRow(buf, base+int64(j)+1, &entries[i])
+// copyStream is a batch encoded in COPY's binary format directly (no
+// per-value boxing or type lookups), for the columns of entryInsertColumns
+// with the types of migration 0001. Rows are encoded before their seqs are
+// known, so that encoding overlaps the server's lock and duplicate check;
+// setSeqs fills them in afterwards.
+type copyStream struct {
+	buf   *[]byte // pooled
+	seqAt []int   // offset of each row's seq value in buf
+}
+
+// encode writes entries[rows[j]] as rows of the stream.
+func (cs *copyStream) encode(entries []audit.Entry, rows []int) {
+	if cs.buf == nil {
+		cs.buf = copyBufs.Get().(*[]byte)
 	}
-	buf = binary.BigEndian.AppendUint16(buf, 0xffff) // trailer: -1
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(buf), s.q.copy)
-	if cap(buf) <= maxPooledCopyBuf {
-		*bp = buf
-		copyBufs.Put(bp)
+	b := append((*cs.buf)[:0], copyHeader...)
+	cs.seqAt = cs.seqAt[:0]
+	for _, i := range rows {
+		cs.seqAt = append(cs.seqAt, len(b)+2+4) // after field count and length
+		b = appendCopyRow(b, 0, &entries[i])
 	}
+	*cs.buf = binary.BigEndian.AppendUint16(b, 0xffff) // trailer: -1
+}
+
+// setSeqs gives row j seq base+j+1.
+func (cs *copyStream) setSeqs(base int64) {
+	for j, off := range cs.seqAt {
+		binary.BigEndian.PutUint64((*cs.buf)[off:], uint64(base+int64(j)+1))
+	}
+}
+
+// send runs the COPY on c.
+func (cs *copyStream) send(ctx context.Context, c *pgx.Conn, sql string) error {
+	_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(*cs.buf), sql)
 	return err
+}
+
+// release returns the buffer to the pool unless it grew too large.
+func (cs *copyStream) release() {
+	if cs.buf != nil && cap(*cs.buf) <= maxPooledCopyBuf {
+		copyBufs.Put(cs.buf)
+	}
+	cs.buf = nil
 }
 
 // maxPooledCopyBuf is the largest COPY buffer kept for reuse; larger ones
