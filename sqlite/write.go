@@ -15,10 +15,22 @@ const insertColumns = "event_id, source_type, ts, event_type, severity, message,
 
 const (
 	numColumns = 11
-	// chunkRows is the number of rows per INSERT statement: as many as fit
-	// in 999 bound parameters, the smallest limit SQLite builds use.
-	chunkRows = 999 / numColumns
+	// maxChunkRows is the largest number of rows per INSERT statement
+	// (11,264 bound parameters; both drivers allow 32,766). A batch goes in
+	// as chunks of power-of-two sizes, so at most 11 statements are ever
+	// prepared.
+	maxChunkRows = 1024
 )
+
+// chunkSize is the number of rows of the next INSERT when n rows are left:
+// the largest power of two not above n and maxChunkRows.
+func chunkSize(n int) int {
+	k := maxChunkRows
+	for k > n {
+		k >>= 1
+	}
+	return k
+}
 
 // writeState belongs to the write connection and is guarded by Store.wsem.
 type writeState struct {
@@ -30,10 +42,9 @@ type writeState struct {
 
 func (w *writeState) prepare(ctx context.Context, conn *sql.Conn) error {
 	w.inserts = make(map[int]*sql.Stmt)
-	w.args = make([]any, 0, chunkRows*numColumns)
+	w.args = make([]any, 0, maxChunkRows*numColumns)
 	w.index = make(map[string]int)
-	_, err := w.insert(ctx, conn, chunkRows)
-	return err
+	return nil
 }
 
 // insert returns the prepared INSERT of n rows.
@@ -124,11 +135,12 @@ func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit
 	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM entries").Scan(&last); err != nil {
 		return res, err
 	}
-	for start := 0; start < len(w.uniq); start += chunkRows {
-		chunk := w.uniq[start:min(start+chunkRows, len(w.uniq))]
-		if last, err = w.insertChunk(ctx, conn, entries, chunk, last); err != nil {
+	for rest := w.uniq; len(rest) > 0; {
+		k := chunkSize(len(rest))
+		if last, err = w.insertChunk(ctx, conn, entries, rest[:k], last); err != nil {
 			return res, err
 		}
+		rest = rest[k:]
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
