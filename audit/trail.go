@@ -28,7 +28,7 @@ type Trail struct {
 }
 
 // maxReservedEntries bounds the room Flush reserves for the next entries.
-const maxReservedEntries = 1 << 16
+const maxReservedEntries = 4096
 
 // NewTrail returns an empty trail for an execution of a workflow; either id
 // may be empty.
