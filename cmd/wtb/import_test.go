@@ -80,6 +80,7 @@ var reportLine = regexp.MustCompile(`^(.+):(\d+): (.+)$`)
 func checkReports(t *testing.T, stderr, name string, badAt map[int]string) {
 	t.Helper()
 	seen := map[int]bool{}
+	last := 0
 	for _, l := range strings.Split(stderr, "\n") {
 		m := reportLine.FindStringSubmatch(l)
 		if m == nil || m[1] != name {
@@ -89,6 +90,10 @@ func checkReports(t *testing.T, stderr, name string, badAt map[int]string) {
 		for _, c := range m[2] {
 			num = num*10 + int(c-'0')
 		}
+		if num <= last {
+			t.Errorf("line %d reported after line %d", num, last)
+		}
+		last = num
 		reason, ok := badAt[num]
 		if !ok {
 			t.Errorf("line %d reported but valid: %s", num, l)
@@ -358,7 +363,7 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 }
 
 func TestImportInterrupted(t *testing.T) {
-	const n = 6000
+	const n = 16000 // well beyond what the parser reads ahead (about 6000 lines)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "wtb.db")
 	var b bytes.Buffer
@@ -367,7 +372,7 @@ func TestImportInterrupted(t *testing.T) {
 
 	for _, skip := range []bool{true, false} {
 		ctx, cancel := context.WithCancel(context.Background())
-		in := &cancelReader{r: bytes.NewReader(b.Bytes()), after: size / 2, cancel: cancel}
+		in := &cancelReader{r: bytes.NewReader(b.Bytes()), after: size * 3 / 4, cancel: cancel}
 		var out, errOut bytes.Buffer
 		err := runImport(ctx, storeTarget{kind: "sqlite", path: db}, "-", skip, in, &out, &errOut)
 		cancel()

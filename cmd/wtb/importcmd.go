@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -174,38 +173,25 @@ func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool
 // validate reads every line of r and reports each invalid one. It returns
 // the number of non-blank lines and of invalid ones.
 func validate(ctx context.Context, r io.Reader, name string, errOut io.Writer, prog *progress) (lines, invalid int, err error) {
-	lr := newLineReader(r)
-	for {
-		line, num, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			return lines, invalid, nil
+	err = parseStream(ctx, r, false, func(c *chunk) error {
+		for _, b := range c.bad {
+			reportInvalid(errOut, name, b.num, b.err)
 		}
-		if err != nil && !errors.Is(err, errLineTooLong) {
-			return lines, invalid, fmt.Errorf("import: %s: %w", name, err)
-		}
-		if err == nil && blank(line) {
-			continue
-		}
-		lines++
-		if err == nil {
-			_, err = parseLine(line)
-		}
-		if err != nil {
-			invalid++
-			reportInvalid(errOut, name, num, err)
-		}
-		if lines&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return lines, invalid, fmt.Errorf("import: validating %s: interrupted, nothing imported: %w", name, err)
-			}
-			prog.update(lines, lr.bytes)
-		}
+		lines += c.lines
+		invalid += len(c.bad)
+		prog.update(lines, c.bytes)
+		return nil
+	})
+	if err != nil {
+		return lines, invalid, fmt.Errorf("validating %s: %w; nothing imported", name, err)
 	}
+	return lines, invalid, nil
 }
 
-// load reads r and records every valid line through a recorder into st,
-// in groups of importGroup with at most importWindow groups in flight.
-// Invalid lines are reported and counted in stats.
+// load reads r and records every valid line through a recorder into st:
+// the valid lines of each chunk (at most importGroup) as one atomic group,
+// with at most importWindow groups in flight. Invalid lines are reported
+// and counted in stats.
 func load(ctx context.Context, st audit.Store, r io.Reader, name string, errOut io.Writer, prog *progress, stats *importStats) (err error) {
 	rec := audit.NewRecorder(st, audit.RecorderOptions{
 		QueueSize: importGroup * importWindow,
@@ -238,57 +224,28 @@ func load(ctx context.Context, st audit.Store, r io.Reader, name string, errOut 
 		}
 	}()
 
-	group := make([]audit.Entry, 0, importGroup)
-	submit := func() error {
-		if len(pending) == importWindow {
-			if err := collect(pending[0], ctx); err != nil {
+	return parseStream(ctx, r, true, func(c *chunk) error {
+		for _, b := range c.bad {
+			reportInvalid(errOut, name, b.num, b.err)
+		}
+		stats.lines += c.lines
+		stats.invalid += len(c.bad)
+		if len(c.entries) > 0 {
+			if len(pending) == importWindow {
+				if err := collect(pending[0], ctx); err != nil {
+					return err
+				}
+				pending = append(pending[:0], pending[1:]...)
+			}
+			rc, err := rec.Submit(ctx, c.entries)
+			if err != nil {
 				return err
 			}
-			pending = append(pending[:0], pending[1:]...)
+			pending = append(pending, rc)
 		}
-		rc, err := rec.Submit(ctx, group)
-		if err != nil {
-			return err
-		}
-		pending = append(pending, rc)
-		group = group[:0]
+		prog.update(stats.lines, c.bytes)
 		return nil
-	}
-
-	lr := newLineReader(r)
-	for {
-		line, num, rerr := lr.next()
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil && !errors.Is(rerr, errLineTooLong) {
-			return fmt.Errorf("reading: %w", rerr)
-		}
-		if rerr == nil && blank(line) {
-			continue
-		}
-		stats.lines++
-		var e audit.Entry
-		if rerr == nil {
-			e, rerr = parseLine(line)
-		}
-		if rerr != nil {
-			stats.invalid++
-			reportInvalid(errOut, name, num, rerr)
-			continue
-		}
-		group = append(group, e)
-		if len(group) == importGroup {
-			if err := submit(); err != nil {
-				return err
-			}
-			prog.update(stats.lines, lr.bytes)
-		}
-	}
-	if len(group) > 0 {
-		return submit()
-	}
-	return nil
+	})
 }
 
 // progress shows a one-line progress report on a terminal, and nothing

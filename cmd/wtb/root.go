@@ -248,6 +248,9 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	rootCmd.SetIn(stdin)
 	rootCmd.SetOut(stdout)
 	rootCmd.SetErr(stderr)
+	// cobra keeps a subcommand's context from its first execution; give
+	// every command this run's context (in-process runs execute repeatedly).
+	setContext(rootCmd, ctx)
 	if err := rootCmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "wtb: "+oneLine(err.Error()))
 		var ue *usageError
@@ -257,6 +260,14 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 1
 	}
 	return 0
+}
+
+// setContext sets ctx as the context of cmd and all its subcommands.
+func setContext(cmd *cobra.Command, ctx context.Context) {
+	cmd.SetContext(ctx)
+	for _, c := range cmd.Commands() {
+		setContext(c, ctx)
+	}
 }
 
 // oneLine folds a message onto one line.
