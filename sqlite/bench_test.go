@@ -151,7 +151,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.Run(sm.String(), func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
-			var total time.Duration
+			var total, cpu time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				s := openTemp(b, sqlite.Options{Sync: sm})
@@ -163,7 +163,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 				prefix := fmt.Sprintf("op%d-", i)
 				buf := make([]byte, 0, 32)
 				b.StartTimer()
-				start := time.Now()
+				start, cpu0 := time.Now(), cpuTime()
 				for j := range endToEndEvents {
 					ev := evs[j%len(evs)]
 					// Time-ordered ids of one width, like the UUIDv7 ids of new events.
@@ -177,6 +177,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 					b.Fatal(err)
 				}
 				total += time.Since(start)
+				cpu += cpuTime() - cpu0
 				b.StopTimer()
 				l.Detach()
 				if err := rec.Close(ctx); err != nil {
@@ -190,6 +191,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(b.N*endToEndEvents)/total.Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N*endToEndEvents), "cpu-µs/event")
 		})
 	}
 }

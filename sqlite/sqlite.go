@@ -232,7 +232,8 @@ func dsn(path string, o Options, reader bool) string {
 			v.Add("_pragma", "query_only(1)")
 		}
 	}
-	return "file:" + path + "?" + v.Encode()
+	// SQLite decodes %XX in URI file names.
+	return "file:" + strings.ReplaceAll(path, "%", "%25") + "?" + v.Encode()
 }
 
 // setup checks the connection's settings and migrates the schema.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -86,6 +87,34 @@ func TestOpenRejects(t *testing.T) {
 			if err == nil {
 				s.Close()
 				t.Fatalf("Open(%q, %+v) succeeded", tc.path, tc.opts)
+			}
+		})
+	}
+}
+
+// TestPathCharacters opens files whose names hold characters that mean
+// something in a URI.
+func TestPathCharacters(t *testing.T) {
+	for _, tc := range []struct {
+		driver sqlite.Driver
+		name   string
+	}{
+		{sqlite.DriverCgo, "with space.db"}, {sqlite.DriverCgo, "100%25.db"}, {sqlite.DriverCgo, "per%cent.db"},
+		{sqlite.DriverCgo, "ünï😀.db"}, {sqlite.DriverCgo, "semi;colon&amp.db"},
+		{sqlite.DriverPure, "with space.db"}, {sqlite.DriverPure, "100%25.db"}, {sqlite.DriverPure, "ünï😀.db"},
+	} {
+		t.Run(string(tc.driver)+"/"+tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tc.name)
+			s, err := sqlite.Open(context.Background(), path, sqlite.Options{Driver: tc.driver})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Append(context.Background(), entries("p", 1)); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("database not at %s: %v", path, err)
 			}
 		})
 	}

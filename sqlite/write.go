@@ -22,6 +22,10 @@ const (
 	maxChunkRows = 1024
 )
 
+// maxKeptIndex is the largest batch whose id index the writer keeps for the
+// next Append.
+const maxKeptIndex = 1 << 16
+
 // chunkSize is the number of rows of the next INSERT when n rows are left:
 // the largest power of two not above n and maxChunkRows.
 func chunkSize(n int) int {
@@ -147,6 +151,10 @@ func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return res, err
+	}
+	if len(w.index) > maxKeptIndex {
+		w.index = make(map[string]int) // do not keep the memory of a huge batch
+		w.uniq = nil
 	}
 	for i := range entries {
 		if entries[i].Seq != 0 {
