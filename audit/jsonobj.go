@@ -141,10 +141,17 @@ func (o *object) any(k string, v any) {
 	o.b = append(o.b, b...)
 }
 
+// done closes the object and returns it, capped so that appending to it
+// never writes into the bytes that follow it in the buffer.
 func (o *object) done() json.RawMessage {
 	o.b = append(o.b, '}')
-	return o.b
+	return o.b[:len(o.b):len(o.b)]
 }
+
+// message returns the free room of the buffer after the object, for
+// building the entry's message in the same allocation (see bytesString).
+// Call it after done.
+func (o *object) message() []byte { return o.b[len(o.b):] }
 
 const hexDigits = "0123456789abcdef"
 

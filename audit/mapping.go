@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"wtb/event"
 )
@@ -23,20 +24,32 @@ func FromEvent(ev event.Event) Entry {
 	switch ev := ev.(type) {
 	// execution
 	case *event.ExecutionStarted:
-		e := newEntry(ev, TypeExecutionStarted, SeverityInfo, "Execution started for workflow "+quote(ev.WorkflowName))
+		e := newEntry(ev, TypeExecutionStarted, SeverityInfo, "")
 		e.ExecutionID = ev.ExecutionID
-		o := newObject(64 + len(ev.WorkflowID) + 16*len(ev.Breakpoints))
+		o := newObject(96 + len(ev.WorkflowID) + 16*len(ev.Breakpoints) + len(ev.WorkflowName))
 		o.str("workflow_id", ev.WorkflowID)
 		o.list("breakpoints", ev.Breakpoints)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Execution started for workflow '"...)
+		m = append(m, ev.WorkflowName...)
+		m = append(m, '\'')
+		e.Message = bytesString(m)
 		return e
 	case *event.ExecutionCompleted:
-		e := newEntry(ev, TypeExecutionCompleted, SeveritySuccess, "Execution completed ("+string(nb.itoa(0, ev.NodesExecuted))+" nodes, "+string(nb.itoa(1, ev.CheckpointsCreated))+" checkpoints)")
+		e := newEntry(ev, TypeExecutionCompleted, SeveritySuccess, "")
 		e.ExecutionID = ev.ExecutionID
 		e.DurationMS = fptr(ev.DurationMS)
-		o := newObject(32 + 16*len(ev.FinalState))
+		o := newObject(112 + 16*len(ev.FinalState))
 		o.strs("final_state_keys", mapKeys(ev.FinalState), -1)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Execution completed ("...)
+		m = strconv.AppendInt(m, ev.NodesExecuted, 10)
+		m = append(m, " nodes, "...)
+		m = strconv.AppendInt(m, ev.CheckpointsCreated, 10)
+		m = append(m, " checkpoints)"...)
+		e.Message = bytesString(m)
 		return e
 	case *event.ExecutionFailed:
 		e := newEntry(ev, TypeExecutionFailed, SeverityError, "Execution failed at node "+quote(ev.FailedAtNode))
@@ -69,29 +82,46 @@ func FromEvent(ev event.Event) Entry {
 
 	// node
 	case *event.NodeStarted:
-		e := newEntry(ev, TypeNodeStarted, SeverityDebug, "Node "+quote(ev.NodeName)+" started")
+		e := newEntry(ev, TypeNodeStarted, SeverityDebug, "")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, ev.NodeID
-		o := newObject(48 + len(ev.NodeType))
+		o := newObject(72 + len(ev.NodeType) + len(ev.NodeName))
 		o.str("node_type", ev.NodeType)
 		o.intPtr("checkpoint_id", ev.EntryCheckpointID)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Node '"...)
+		m = append(m, ev.NodeName...)
+		m = append(m, "' started"...)
+		e.Message = bytesString(m)
 		return e
 	case *event.NodeCompleted:
-		e := newEntry(ev, TypeNodeCompleted, SeveritySuccess, "Node "+quote(ev.NodeName)+" completed ("+string(nb.itoa(0, ev.ToolInvocations))+" tool calls)")
+		e := newEntry(ev, TypeNodeCompleted, SeveritySuccess, "")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, ev.NodeID
 		e.DurationMS = fptr(ev.DurationMS)
-		o := newObject(32)
+		o := newObject(80 + len(ev.NodeName))
 		o.intPtr("checkpoint_id", ev.ExitCheckpointID)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Node '"...)
+		m = append(m, ev.NodeName...)
+		m = append(m, "' completed ("...)
+		m = strconv.AppendInt(m, ev.ToolInvocations, 10)
+		m = append(m, " tool calls)"...)
+		e.Message = bytesString(m)
 		return e
 	case *event.NodeFailed:
-		e := newEntry(ev, TypeNodeFailed, SeverityError, "Node "+quote(ev.NodeName)+" failed")
+		e := newEntry(ev, TypeNodeFailed, SeverityError, "")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, ev.NodeID
 		e.Error = errorText(ev.ErrorType, ev.ErrorMessage)
 		e.DurationMS = fptr(ev.DurationMS)
-		o := newObject(24)
+		o := newObject(48 + len(ev.NodeName))
 		o.bool("recoverable", ev.Recoverable)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Node '"...)
+		m = append(m, ev.NodeName...)
+		m = append(m, "' failed"...)
+		e.Message = bytesString(m)
 		return e
 	case *event.NodeSkipped:
 		e := newEntry(ev, TypeNodeSkipped, SeverityInfo, "Node "+quote(ev.NodeName)+" skipped: "+ev.Reason)
@@ -101,13 +131,20 @@ func FromEvent(ev event.Event) Entry {
 
 	// checkpoint
 	case *event.CheckpointCreated:
-		e := newEntry(ev, TypeCheckpointCreated, SeverityInfo, "Checkpoint "+quote(ev.CheckpointID)+" created (step "+string(nb.itoa(0, ev.Step))+")")
+		e := newEntry(ev, TypeCheckpointCreated, SeverityInfo, "")
 		e.ExecutionID, e.NodeID = ev.ExecutionID, deref(ev.CompletedNode)
-		o := newObject(64)
+		o := newObject(128 + len(e.NodeID) + len(ev.CheckpointID))
 		o.int("step", ev.Step)
 		o.strPtr("completed_node", ev.CompletedNode)
 		o.bool("is_terminal", ev.IsTerminal)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Checkpoint '"...)
+		m = append(m, ev.CheckpointID...)
+		m = append(m, "' created (step "...)
+		m = strconv.AppendInt(m, ev.Step, 10)
+		m = append(m, ')')
+		e.Message = bytesString(m)
 		return e
 	case *event.RollbackCompleted:
 		e := newEntry(ev, TypeRollbackPerformed, SeverityWarning, "Rolled back to checkpoint "+quote(ev.ToCheckpointID)+" ("+string(nb.itoa(0, int64(len(ev.RolledBackNodes))))+" nodes reverted)")
@@ -481,16 +518,23 @@ func FromEvent(ev event.Event) Entry {
 		e.Details = o.done()
 		return e
 	case *event.RayVariantExecutionCompleted:
-		e := newEntry(ev, TypeRayVariantExecutionCompleted, SeveritySuccess, "Variant "+quote(ev.CombinationName)+" completed (score: "+string(strconv.AppendFloat(nb[:0:40], ev.OverallScore, 'f', 2, 64))+")")
+		e := newEntry(ev, TypeRayVariantExecutionCompleted, SeveritySuccess, "")
 		e.ExecutionID, e.NodeID = ev.BatchTestID, ev.ExecutionID
 		e.DurationMS = fptr(float64(ev.DurationMS))
-		o := newObject(160 + 32*len(ev.Metrics))
+		o := newObject(240 + 32*len(ev.Metrics) + len(ev.CombinationName))
 		o.int("checkpoint_count", ev.CheckpointCount)
 		o.int("node_count", ev.NodeCount)
 		o.floatMap("metrics", ev.Metrics)
 		o.int("files_tracked", ev.FilesTracked)
 		o.strPtr("file_commit_id", ev.FileCommitID)
 		e.Details = o.done()
+		m := o.message()
+		m = append(m, "Variant '"...)
+		m = append(m, ev.CombinationName...)
+		m = append(m, "' completed (score: "...)
+		m = strconv.AppendFloat(m, ev.OverallScore, 'f', 2, 64)
+		m = append(m, ')')
+		e.Message = bytesString(m)
 		return e
 	case *event.RayVariantExecutionFailed:
 		e := newEntry(ev, TypeRayVariantExecutionFailed, SeverityError, "Variant "+quote(ev.CombinationName)+" failed: "+ev.ErrorMessage)
@@ -909,6 +953,16 @@ func langGraphSeverity(k event.LangGraphKind) Severity {
 }
 
 func quote(s string) string { return "'" + s + "'" }
+
+// bytesString returns b as a string without copying. b must never be
+// written again: FromEvent uses it for messages built after the details in
+// one buffer, out of reach of the capped Details slice.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
