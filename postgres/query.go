@@ -165,7 +165,7 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error
 	if err != nil {
 		return nil, s.wrap(ctx, "query", err)
 	}
-	out, err := pgx.CollectRows(rows, scanEntry)
+	out, err := readEntries(rows)
 	if err != nil {
 		return nil, s.wrap(ctx, "query", err)
 	}

@@ -490,3 +490,71 @@ func TestPGTimeMatchesSplitTime(t *testing.T) {
 		}
 	}
 }
+
+// TestReadEntriesBinaryAndScanAgree reads the same rows through the binary
+// decoder and, with the simple protocol (text results), through the
+// scanning fallback: both must give the same entries.
+func TestReadEntriesBinaryAndScanAgree(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	s := openSchema(t, dsn, schema, Options{})
+	var batch []audit.Entry
+	for i := range 50 {
+		e := entry(fmt.Sprintf("id-%d", i), fmt.Sprintf("exec-%d", i%3))
+		e.Timestamp = e.Timestamp.Add(time.Duration(i) * 1001 * time.Nanosecond)
+		switch i % 4 {
+		case 0:
+			e.Details, e.DurationMS, e.NodeID = nil, nil, ""
+		case 1:
+			e.Error, e.ExecutionID = "boom: ünïcode ✓", ""
+		case 2:
+			e.Timestamp = time.Date(1950, 1, 2, 3, 4, 5, 999_999_999, time.UTC)
+		}
+		batch = append(batch, e)
+	}
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	sql, args := s.buildQuery(audit.Filter{Limit: 100})
+	read := func(mode pgx.QueryExecMode) []audit.Entry {
+		rows, err := s.pool.Query(ctx, sql, append([]any{mode}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readEntries(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	bin, text := read(pgx.QueryExecModeCacheStatement), read(pgx.QueryExecModeSimpleProtocol)
+	if len(bin) != len(batch) || len(text) != len(batch) {
+		t.Fatalf("read %d (binary) and %d (text) entries, want %d", len(bin), len(text), len(batch))
+	}
+	for i := range batch {
+		for _, got := range []audit.Entry{bin[i], text[i]} {
+			want := batch[i]
+			if len(want.Details) == 0 {
+				want.Details = json.RawMessage("{}")
+			}
+			if !got.Timestamp.Equal(want.Timestamp) || got.Timestamp.Location() != time.UTC {
+				t.Fatalf("entry %d: timestamp %v, want %v in UTC", i, got.Timestamp, want.Timestamp)
+			}
+			if deref2(got.DurationMS) != deref2(want.DurationMS) {
+				t.Fatalf("entry %d: duration %v, want %v", i, deref2(got.DurationMS), deref2(want.DurationMS))
+			}
+			got.Timestamp, want.Timestamp = time.Time{}, time.Time{}
+			got.DurationMS, want.DurationMS = nil, nil
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				t.Fatalf("entry %d:\n got %+v\nwant %+v", i, got, want)
+			}
+		}
+	}
+}
+
+func deref2(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
