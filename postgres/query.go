@@ -30,32 +30,10 @@ type queries struct {
 const entryColumns = `seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
 	execution_id, node_id, details, error, duration_ms`
 
-// Audit types and statuses the summary SQL and code use (values of the
-// reference, see audit.Summary).
-const (
-	typeExecutionStarted      audit.Type = "execution_started"
-	typeExecutionCompleted    audit.Type = "execution_completed"
-	typeExecutionFailed       audit.Type = "execution_failed"
-	typeExecutionCancelled    audit.Type = "execution_cancelled"
-	typeNodeCompleted         audit.Type = "node_completed"
-	typeNodeFailed            audit.Type = "node_failed"
-	typeCheckpointCreated     audit.Type = "checkpoint_created"
-	typeRollbackPerformed     audit.Type = "rollback_performed"
-	typeRayBatchTestStarted   audit.Type = "ray_batch_test_started"
-	typeRayBatchTestCompleted audit.Type = "ray_batch_test_completed"
-	typeRayBatchTestFailed    audit.Type = "ray_batch_test_failed"
-	typeRayBatchTestCancelled audit.Type = "ray_batch_test_cancelled"
-
-	statusRunning   = "running"
-	statusCompleted = "completed"
-	statusFailed    = "failed"
-	statusCancelled = "cancelled"
-)
-
 // terminalTypes are the audit types that end an execution (see audit.Summary).
 var terminalTypes = []audit.Type{
-	typeExecutionCompleted, typeExecutionFailed, typeExecutionCancelled,
-	typeRayBatchTestCompleted, typeRayBatchTestFailed, typeRayBatchTestCancelled,
+	audit.TypeExecutionCompleted, audit.TypeExecutionFailed, audit.TypeExecutionCancelled,
+	audit.TypeRayBatchTestCompleted, audit.TypeRayBatchTestFailed, audit.TypeRayBatchTestCancelled,
 }
 
 // sqlList renders types as a SQL list of string literals. The values are
@@ -130,10 +108,10 @@ func summarySelect(t, id string) string {
 	f.ts, f.ts_nanos, z.ts, z.ts_nanos, z.event_type, w.details
 FROM (
 	SELECT count(*) AS total, min(seq) AS first_seq, max(seq) AS last_seq,
-		count(*) FILTER (WHERE event_type = '` + string(typeNodeCompleted) + `') AS nodes_executed,
-		count(*) FILTER (WHERE event_type = '` + string(typeNodeFailed) + `') AS nodes_failed,
-		count(*) FILTER (WHERE event_type = '` + string(typeCheckpointCreated) + `') AS checkpoints,
-		count(*) FILTER (WHERE event_type = '` + string(typeRollbackPerformed) + `') AS rollbacks,
+		count(*) FILTER (WHERE event_type = '` + string(audit.TypeNodeCompleted) + `') AS nodes_executed,
+		count(*) FILTER (WHERE event_type = '` + string(audit.TypeNodeFailed) + `') AS nodes_failed,
+		count(*) FILTER (WHERE event_type = '` + string(audit.TypeCheckpointCreated) + `') AS checkpoints,
+		count(*) FILTER (WHERE event_type = '` + string(audit.TypeRollbackPerformed) + `') AS rollbacks,
 		count(*) FILTER (WHERE severity = '` + string(audit.SeverityError) + `') AS errors
 	FROM ` + t + ` WHERE execution_id = ` + id + `
 ) a
@@ -146,7 +124,7 @@ LEFT JOIN LATERAL (
 ) z ON true
 LEFT JOIN LATERAL (
 	SELECT details FROM ` + t + ` WHERE execution_id = ` + id + `
-		AND event_type IN ` + sqlList(typeExecutionStarted, typeRayBatchTestStarted) + `
+		AND event_type IN ` + sqlList(audit.TypeExecutionStarted, audit.TypeRayBatchTestStarted) + `
 		AND json_typeof(details -> 'workflow_id') = 'string' AND details ->> 'workflow_id' <> ''
 		ORDER BY seq LIMIT 1
 ) w ON true`
@@ -283,7 +261,7 @@ func (r *summaryRow) summary(executionID string) audit.Summary {
 		CheckpointsCreated: int(r.checkpoints),
 		Rollbacks:          int(r.rollbacks),
 		Errors:             int(r.errs),
-		Status:             statusRunning,
+		Status:             audit.StatusRunning,
 		FirstSeq:           r.firstSeq,
 		LastSeq:            r.lastSeq,
 	}
@@ -314,14 +292,14 @@ func (r *summaryRow) summary(executionID string) audit.Summary {
 // terminalStatus is the status a terminal entry type leaves an execution in.
 func terminalStatus(t audit.Type) string {
 	switch t {
-	case typeExecutionCompleted, typeRayBatchTestCompleted:
-		return statusCompleted
-	case typeExecutionFailed, typeRayBatchTestFailed:
-		return statusFailed
-	case typeExecutionCancelled, typeRayBatchTestCancelled:
-		return statusCancelled
+	case audit.TypeExecutionCompleted, audit.TypeRayBatchTestCompleted:
+		return audit.StatusCompleted
+	case audit.TypeExecutionFailed, audit.TypeRayBatchTestFailed:
+		return audit.StatusFailed
+	case audit.TypeExecutionCancelled, audit.TypeRayBatchTestCancelled:
+		return audit.StatusCancelled
 	}
-	return statusRunning
+	return audit.StatusRunning
 }
 
 // Summary summarises one execution; the error wraps audit.ErrNotFound when
