@@ -148,9 +148,15 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	slot, depth := depthOf(ctx)
-	if depth >= b.maxDepth {
-		return fmt.Errorf("%w: %s at depth %d (limit %d)", ErrMaxDepth, ev.WireName(), depth, b.maxDepth)
+	// The handler context: from the one-entry cache of the last root
+	// context (the common case: a publisher reusing its context), else from
+	// the publisher's own handler context, else new.
+	hctx := b.rootCtx.Load()
+	if hctx == nil || hctx.Context != ctx {
+		var err error
+		if hctx, err = b.handlerCtx(ctx, ev); err != nil {
+			return err
+		}
 	}
 	event.Stamp(ev)
 	if b.hist != nil {
@@ -162,17 +168,24 @@ func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
 	if len(subs) == 0 {
 		return nil
 	}
-	var hctx *depthCtx
-	if slot != nil {
-		hctx = childOf(slot, ctx, depth)
-	} else {
-		hctx = b.rootChild(ctx, depth)
-	}
 	var errs error
 	for i := 0; i < len(subs); {
 		i = b.dispatch(ctx, hctx, subs, i, ev, &errs)
 	}
 	return errs
+}
+
+// handlerCtx returns the context for the handlers of a publish on ctx, or
+// ErrMaxDepth when ctx is already at the bus's depth limit.
+func (b *Bus) handlerCtx(ctx context.Context, ev event.Event) (*depthCtx, error) {
+	slot, depth := depthOf(ctx)
+	if depth >= b.maxDepth {
+		return nil, fmt.Errorf("%w: %s at depth %d (limit %d)", ErrMaxDepth, ev.WireName(), depth, b.maxDepth)
+	}
+	if slot != nil {
+		return childOf(slot, ctx, depth), nil
+	}
+	return b.rootChild(ctx, depth), nil
 }
 
 // dispatch delivers ev to subs[i:] and returns len(subs). A panicking handler

@@ -83,16 +83,14 @@ func depthOf(ctx context.Context) (*atomic.Pointer[depthCtx], int) {
 	return nil, 0
 }
 
-// rootChild returns the handler context for a publish on ctx at depth, using
-// a one-entry cache of the last such ctx so that publishing repeatedly on the
-// same context (context.Background(), a request context) allocates nothing.
-// Only contexts of comparable dynamic type are cached, so the equality test
-// below never panics: it compares dynamic types first, and a cached entry's
-// type is known to be comparable.
+// rootChild returns a new handler context for a publish on ctx at depth and
+// makes it the bus's one-entry cache (Bus.rootCtx), so that publishing
+// repeatedly on the same context (context.Background(), a request context)
+// allocates nothing. Only contexts of comparable dynamic type are cached, so
+// the equality test in Publish never panics: an interface comparison checks
+// the dynamic types first, and a cached entry's type is known to be
+// comparable.
 func (b *Bus) rootChild(ctx context.Context, depth int) *depthCtx {
-	if c := b.rootCtx.Load(); c != nil && c.Context == ctx {
-		return c
-	}
 	n := &depthCtx{Context: ctx, depth: depth + 1}
 	if reflect.TypeOf(ctx).Comparable() {
 		b.rootCtx.Store(n)
