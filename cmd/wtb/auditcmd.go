@@ -245,7 +245,11 @@ func listExecutions(ctx context.Context, st audit.Store, out io.Writer) error {
 		}
 		p.After = page[len(page)-1].ExecutionID
 	}
-	_, err := fmt.Fprintf(out, "%d executions\n", total)
+	plural := "s"
+	if total == 1 {
+		plural = ""
+	}
+	_, err := fmt.Fprintf(out, "%d execution%s\n", total, plural)
 	return err
 }
 

@@ -100,6 +100,7 @@ func genEvent(seed string, i, perExec int) event.Event {
 		ev.ID, ev.Timestamp = id, ts
 		ev.ExecutionID, ev.WorkflowID = exec, "wf-gen"
 		ev.DurationMS, ev.NodesExecuted = float64(perExec), int64((perExec-2)/3)
+		ev.CheckpointsCreated = ev.NodesExecuted
 		return ev
 	case (k-1)%3 == 0:
 		ev := event.New[event.NodeStarted]()
