@@ -23,6 +23,11 @@ import (
 // never sees seq n+1 before seq n's transaction has committed or rolled
 // back for good), and no other writer can record an event id between the
 // duplicate check and the commit.
+//
+// When the connection is lost during COMMIT the outcome is unknown: Append
+// returns an error and leaves every Seq 0, and a retry of the same batch
+// reports the entries that did commit as duplicates, so none is recorded
+// twice.
 func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
 	if err := s.check(ctx, "append"); err != nil {
 		return audit.AppendResult{}, err
@@ -43,8 +48,8 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 	}
 
 	// Repeats within the batch are duplicates of their first occurrence:
-	// only first occurrences are staged. unique[k] is the batch index of the
-	// k-th staged row, whose ord is k+1.
+	// only first occurrences are written. unique[k] is the batch index of
+	// the k-th of them.
 	unique := make([]int, 0, len(entries))
 	seen := make(map[string]struct{}, len(entries))
 	for i := range entries {
@@ -60,7 +65,7 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		return audit.AppendResult{}, s.wrap(ctx, "append", err)
 	}
 
-	res := audit.AppendResult{Appended: len(seqs)}
+	var res audit.AppendResult
 	for k, seq := range seqs {
 		if seq != 0 {
 			entries[unique[k]].Seq = seq
