@@ -50,8 +50,16 @@ func parseExport(t *testing.T, out string) []audit.Entry {
 	return entries
 }
 
+// smallPages makes the audit commands page by a few entries and executions.
+func smallPages(t *testing.T) {
+	q, l := queryPage, listPage
+	queryPage, listPage = 64, 2
+	t.Cleanup(func() { queryPage, listPage = q, l })
+}
+
 func TestAuditExport(t *testing.T) {
-	const n, perExec = 25_000, 50 // more than two query pages
+	smallPages(t)
+	const n, perExec = 1000, 50 // 16 query pages
 	db := importedDB(t, "exp", n, perExec)
 	tests := []struct {
 		name     string
@@ -60,7 +68,7 @@ func TestAuditExport(t *testing.T) {
 		wantExec string
 	}{
 		{"all", nil, n, ""},
-		{"one execution", []string{"--execution", "exp-exec-000123"}, perExec, "exp-exec-000123"},
+		{"one execution", []string{"--execution", "exp-exec-000013"}, perExec, "exp-exec-000013"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +101,7 @@ func TestAuditExport(t *testing.T) {
 }
 
 func TestAuditShowListSummary(t *testing.T) {
+	smallPages(t)
 	const perExec = 35 // 11 nodes per execution: more than 30 timeline entries
 	db := importedDB(t, "show", 3*perExec, perExec)
 	exec := "show-exec-000001"

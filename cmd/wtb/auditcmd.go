@@ -17,8 +17,8 @@ import (
 	"wtb/audit"
 )
 
-// Paging limits of the audit commands.
-const (
+// Paging limits of the audit commands (variables so tests can page small).
+var (
 	// queryPage is the number of entries read per store query.
 	queryPage = audit.MaxLimit
 	// listPage is the number of executions read per store call.
