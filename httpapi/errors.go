@@ -39,6 +39,7 @@ const (
 	CodeUnknownEventType     = "unknown_event_type"     // 422
 	CodeInvalidEvent         = "invalid_event"          // 422
 	CodeTooManyEntries       = "too_many_entries"       // 422
+	CodeClientClosed         = "client_closed"          // 499: the client went away
 	CodeInternal             = "internal"               // 500
 	CodeUnavailable          = "unavailable"            // 503
 )

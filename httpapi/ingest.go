@@ -78,11 +78,11 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError 
 	}
 	receipt, err := s.rec.Submit(r.Context(), entries)
 	if err != nil {
-		return s.recordError(err)
+		return s.recordError(r, err)
 	}
 	res, err := receipt.Wait(r.Context())
 	if err != nil {
-		return s.recordError(err)
+		return s.recordError(r, err)
 	}
 	s.countIngested(events, res)
 	out := IngestResult{Accepted: res.Appended, Duplicates: len(res.Duplicates)}
@@ -92,8 +92,14 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError 
 	return nil
 }
 
-func (s *Server) recordError(err error) *apiError {
+// StatusClientClosed answers a request whose client went away before its
+// answer was ready (the events it sent may still be recorded).
+const StatusClientClosed = 499
+
+func (s *Server) recordError(r *http.Request, err error) *apiError {
 	switch {
+	case r.Context().Err() != nil:
+		return newError(StatusClientClosed, CodeClientClosed, "client closed the request; its events may be recorded: send them again")
 	case errors.Is(err, audit.ErrInvalidEntry):
 		return newError(http.StatusUnprocessableEntity, CodeInvalidEvent, err.Error())
 	case errors.Is(err, audit.ErrRecorderClosed):

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
-	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -62,31 +64,18 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		resume = true
 	}
-	rc := http.NewResponseController(w)
+	sink, ctx, err := s.openSSE(w, r)
+	if err != nil {
+		return newError(http.StatusInternalServerError, CodeInternal, "starting the stream: "+err.Error())
+	}
+	defer sink.close()
 	sub := s.hub.subscribe(topics, s.opts.ClientBuffer, !resume)
 	defer s.hub.unsubscribe(sub)
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 32<<10)
-	// arm sets the write deadline before a burst of writes (the buffered
-	// writer may write through before flush).
-	arm := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)) }
-	flush := func() error {
-		arm()
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	_, _ = bw.WriteString("retry: 1000\n: connected\n\n")
-	if flush() != nil {
+	var frames [][]byte
+	if sink.write([][]byte{sseHello}) != nil {
 		return nil
 	}
-	ctx := r.Context()
 	last := after
 	end := func(code, msg string) {
 		s.metrics.disconnects.WithLabelValues(code).Inc()
@@ -95,39 +84,40 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 			Message string `json:"message"`
 			LastSeq int64  `json:"last_seq"`
 		}{code, msg, last})
-		arm()
-		_, _ = bw.WriteString("event: error\ndata: ")
-		_, _ = bw.Write(b)
-		_, _ = bw.WriteString("\n\n")
-		_ = flush()
+		_ = sink.write([][]byte{[]byte("event: error\ndata: "), b, []byte("\n\n")})
 	}
 	if resume {
-		emitted := 0
 		var err error
-		arm()
 		last, err = s.catchUp(ctx, sub, topics, after, func(le *liveEntry) error {
-			_, _ = bw.Write(le.sse)
-			if emitted++; emitted%replayPage == 0 {
-				return flush()
+			frames = append(frames, le.sse)
+			if len(frames) == replayPage {
+				err := sink.write(frames)
+				clear(frames)
+				frames = frames[:0]
+				return err
 			}
 			return nil
 		})
+		if err == nil && len(frames) > 0 {
+			err = sink.write(frames)
+			clear(frames)
+			frames = frames[:0]
+		}
 		switch {
 		case errors.Is(err, errCannotCatchUp):
 			end(ReasonSlowConsumer, "the client reads slower than entries are recorded; resume with Last-Event-ID")
 			return nil
-		case err != nil && ctx.Err() == nil:
+		case err != nil && ctx.Err() == nil && !isSinkError(err):
 			end(ReasonStoreError, "replay failed; resume with Last-Event-ID")
 			return nil
 		case err != nil:
 			return nil
 		}
-		if flush() != nil {
-			return nil
-		}
 	}
 	hb := time.NewTicker(s.opts.Heartbeat)
 	defer hb.Stop()
+	delay := time.NewTimer(time.Hour)
+	delay.Stop()
 	var batch []*liveEntry
 	for {
 		select {
@@ -137,36 +127,152 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 			end(ReasonShutdown, "the server is shutting down; resume with Last-Event-ID")
 			return nil
 		case <-hb.C:
-			arm()
-			_, _ = bw.WriteString(": heartbeat\n\n")
-			if flush() != nil {
+			if sink.write([][]byte{sseHeartbeat}) != nil {
 				return nil
 			}
 		case <-sub.notify:
+			if s.opts.StreamDelay > 0 {
+				// Let the entries that follow join this write.
+				delay.Reset(s.opts.StreamDelay)
+				select {
+				case <-delay.C:
+				case <-ctx.Done():
+					return nil
+				case <-s.closing:
+					delay.Stop()
+				}
+			}
 			if s.beforeLive != nil {
 				s.beforeLive()
 			}
 			var st subState
 			batch, st = sub.take(batch)
-			arm()
-			n := 0
 			for _, le := range batch {
 				if le.seq <= last {
 					continue
 				}
-				_, _ = bw.Write(le.sse)
+				frames = append(frames, le.sse)
 				last = le.seq
-				n++
 			}
 			clear(batch)
+			if len(frames) > 0 {
+				err := sink.write(frames)
+				clear(frames)
+				frames = frames[:0]
+				if err != nil {
+					return nil
+				}
+			}
 			if st == subOverflow {
 				end(ReasonSlowConsumer, "the client's buffer of "+strconv.Itoa(s.opts.ClientBuffer)+
 					" entries overflowed; resume with Last-Event-ID")
 				return nil
 			}
-			if n > 0 && flush() != nil {
-				return nil
-			}
 		}
 	}
 }
+
+var (
+	sseHello     = []byte("retry: 1000\n: connected\n\n")
+	sseHeartbeat = []byte(": heartbeat\n\n")
+	sseHeader    = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n" +
+		"X-Accel-Buffering: no\r\nConnection: close\r\n\r\n")
+)
+
+// sseSink is where a stream writes its frames; every write is flushed.
+type sseSink interface {
+	write(frames [][]byte) error
+	close()
+}
+
+// sinkError marks a failed write to the client.
+type sinkError struct{ error }
+
+func (e sinkError) Unwrap() error { return e.error }
+
+func isSinkError(err error) bool {
+	var se sinkError
+	return errors.As(err, &se)
+}
+
+// openSSE starts the response. On HTTP/1.1 it takes the connection over
+// and writes frames with writev straight from the shared rendered entries
+// (no copy, no chunked encoding; the body ends when the connection
+// closes); elsewhere it writes through the ResponseWriter. The context
+// ends when the client goes away.
+func (s *Server) openSSE(w http.ResponseWriter, r *http.Request) (sseSink, context.Context, error) {
+	rc := http.NewResponseController(w)
+	if r.ProtoMajor == 1 {
+		conn, brw, err := rc.Hijack()
+		if err == nil {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				// The client sends nothing more; a read ends when it goes.
+				_, _ = io.Copy(io.Discard, brw)
+				cancel()
+			}()
+			cs := &connSink{conn: conn, timeout: s.opts.WriteTimeout, cancel: cancel}
+			if err := cs.write([][]byte{sseHeader}); err != nil {
+				cs.close()
+				return nil, nil, err
+			}
+			return cs, ctx, nil
+		}
+		if !errors.Is(err, http.ErrNotSupported) {
+			return nil, nil, err
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return &writerSink{w: w, rc: rc, timeout: s.opts.WriteTimeout}, r.Context(), nil
+}
+
+// connSink writes to a hijacked connection.
+type connSink struct {
+	conn    net.Conn
+	timeout time.Duration
+	cancel  context.CancelFunc
+	bufs    [][]byte
+}
+
+func (c *connSink) write(frames [][]byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.bufs = append(c.bufs[:0], frames...)
+	nb := net.Buffers(c.bufs)
+	_, err := nb.WriteTo(c.conn)
+	clear(c.bufs)
+	if err != nil {
+		return sinkError{err}
+	}
+	return nil
+}
+
+func (c *connSink) close() {
+	c.cancel()
+	_ = c.conn.Close()
+}
+
+// writerSink writes through a ResponseWriter.
+type writerSink struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (ws *writerSink) write(frames [][]byte) error {
+	_ = ws.rc.SetWriteDeadline(time.Now().Add(ws.timeout))
+	for _, f := range frames {
+		if _, err := ws.w.Write(f); err != nil {
+			return sinkError{err}
+		}
+	}
+	if err := ws.rc.Flush(); err != nil {
+		return sinkError{err}
+	}
+	return nil
+}
+
+func (ws *writerSink) close() {}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// catchUpTimeout bounds how long the SSE clients may take, after ingest
+// ends, to receive the last entry.
+const catchUpTimeout = 2 * time.Minute
+
+// follower is one SSE client following audit:*. It checks that seqs
+// strictly increase and keeps their count and an order-sensitive hash.
+type follower struct {
+	count int64
+	last  atomic.Int64
+	hash  uint64
+	err   error
+	done  chan struct{}
+}
+
+// hashSeq folds seq into an FNV-1a hash of the sequence.
+func hashSeq(h uint64, seq int64) uint64 {
+	const prime = 1099511628211
+	for i := 0; i < 8; i++ {
+		h ^= uint64(byte(seq >> (8 * i)))
+		h *= prime
+	}
+	return h
+}
+
+const fnvOffset = 14695981039346656037
+
+// follow reads the stream over a plain TCP connection: it finds frame
+// ends ("\n\n") with bytes.Index and reads only the first line of each
+// frame, so that the client side of the benchmark costs little next to the
+// server it measures.
+func (f *follower) follow(ctx context.Context, addr string, after int64, until *atomic.Int64, connected func()) {
+	defer close(f.done)
+	f.hash = fnvOffset
+	f.last.Store(after)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		connected()
+		f.err = err
+		return
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	_, err = fmt.Fprintf(conn, "GET /v1/stream?topic=audit:*&after=%d HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", after, addr)
+	buf := make([]byte, 256<<10)
+	n := 0
+	// The response header.
+	for err == nil {
+		var m int
+		m, err = conn.Read(buf[n:])
+		n += m
+		if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 {
+			if !bytes.HasPrefix(buf, []byte("HTTP/1.1 200")) {
+				err = fmt.Errorf("answer %q", bytes.SplitN(buf[:n], []byte("\r\n"), 2)[0])
+				break
+			}
+			n = copy(buf, buf[i+4:n])
+			break
+		}
+		if n == len(buf) {
+			err = errors.New("response header too long")
+		}
+	}
+	connected()
+	if err != nil {
+		f.err = err
+		return
+	}
+	pos := 0
+	for {
+		for {
+			i := bytes.Index(buf[pos:n], []byte("\n\n"))
+			if i < 0 {
+				break
+			}
+			frame := buf[pos : pos+i]
+			pos += i + 2
+			switch {
+			case bytes.HasPrefix(frame, []byte("id: ")):
+				nl := bytes.IndexByte(frame, '\n')
+				if nl < 0 {
+					nl = len(frame)
+				}
+				seq, perr := strconv.ParseInt(string(frame[4:nl]), 10, 64)
+				if perr != nil || seq <= f.last.Load() {
+					f.err = fmt.Errorf("seq %q after %d: out of order or unreadable", frame[:nl], f.last.Load())
+					return
+				}
+				f.count++
+				f.hash = hashSeq(f.hash, seq)
+				f.last.Store(seq)
+				if u := until.Load(); u > 0 && seq >= u {
+					return
+				}
+			case bytes.HasPrefix(frame, []byte("event: error")):
+				f.err = fmt.Errorf("server ended the stream: %s", frame)
+				return
+			}
+		}
+		n = copy(buf, buf[pos:n])
+		pos = 0
+		if n == len(buf) {
+			f.err = errors.New("frame longer than the read buffer")
+			return
+		}
+		m, err := conn.Read(buf[n:])
+		if err != nil {
+			if ctx.Err() == nil {
+				f.err = fmt.Errorf("after seq %d: %w", f.last.Load(), err)
+			}
+			return
+		}
+		n += m
+	}
+}
+
+// marker ingests one event of its own execution and returns its seq.
+func marker(ctx context.Context, base, run, name string) (int64, error) {
+	client := newHTTPClient(1)
+	defer client.CloseIdleConnections()
+	g := &gen{run: run + "-" + name}
+	if _, _, err := post(ctx, client, base, "application/json", g.batch(1)); err != nil {
+		return 0, err
+	}
+	res, err := client.Get(base + "/v1/audit?execution_id=" + url.QueryEscape("load-"+run+"-"+name+"-0"))
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	var page struct {
+		Entries []struct {
+			Seq int64 `json:"seq"`
+		} `json:"entries"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil || len(page.Entries) != 1 {
+		return 0, fmt.Errorf("marker %s: %d entries, %v", name, len(page.Entries), err)
+	}
+	return page.Entries[0].Seq, nil
+}
+
+// expected reads the seqs after `after` up to `until` from the store and
+// returns their count and hash.
+func expected(ctx context.Context, base string, after, until int64) (int64, uint64, error) {
+	client := newHTTPClient(1)
+	defer client.CloseIdleConnections()
+	count, h := int64(0), uint64(fnvOffset)
+	cursor := after
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/audit?limit=10000&cursor="+strconv.FormatInt(cursor, 10), nil)
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, 0, err
+		}
+		var page struct {
+			Entries []struct {
+				Seq int64 `json:"seq"`
+			} `json:"entries"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, e := range page.Entries {
+			if e.Seq > until {
+				return count, h, nil
+			}
+			count++
+			h = hashSeq(h, e.Seq)
+			cursor = e.Seq
+		}
+		if len(page.Entries) < 10000 {
+			return count, h, nil
+		}
+	}
+}
+
+func runSSE(ctx context.Context, cfg config, base string, out io.Writer) error {
+	run := runID()
+	// Warm-up, then the baseline: ingest at the target rate without clients.
+	warm := cfg
+	warm.duration = min(cfg.duration, 3*time.Second)
+	ingest(ctx, warm, base, runID())
+	baseline := ingest(ctx, cfg, base, runID())
+	report(out, "without SSE clients", cfg, baseline)
+
+	s0, err := marker(ctx, base, run, "start")
+	if err != nil {
+		return err
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	addr := strings.TrimPrefix(base, "http://")
+	var until atomic.Int64
+	var connected sync.WaitGroup
+	followers := make([]*follower, cfg.sseClients)
+	sem := make(chan struct{}, 64)
+	for i := range followers {
+		f := &follower{done: make(chan struct{})}
+		followers[i] = f
+		connected.Add(1)
+		sem <- struct{}{}
+		go f.follow(fctx, addr, s0, &until, func() {
+			connected.Done()
+			<-sem
+		})
+	}
+	connected.Wait()
+	fmt.Fprintf(out, "%d SSE clients connected, following audit:* from seq %d\n", cfg.sseClients, s0)
+
+	loaded := ingest(ctx, cfg, base, runID())
+	report(out, fmt.Sprintf("with %d SSE clients", cfg.sseClients), cfg, loaded)
+	s1, err := marker(ctx, base, run, "end")
+	if err != nil {
+		return err
+	}
+	until.Store(s1)
+	ingestEnd := time.Now()
+	// Wait for every client to reach the end marker (or give up).
+	deadline := ingestEnd.Add(catchUpTimeout)
+	var slowest time.Duration
+	for _, f := range followers {
+		for f.last.Load() < s1 && time.Now().Before(deadline) {
+			select {
+			case <-f.done:
+			case <-time.After(time.Millisecond):
+			}
+			if isDone(f.done) {
+				break
+			}
+		}
+		if f.last.Load() >= s1 {
+			slowest = max(slowest, time.Since(ingestEnd))
+		}
+	}
+	cancel()
+	for _, f := range followers {
+		<-f.done
+	}
+	wantN, wantH, err := expected(ctx, base, s0, s1)
+	if err != nil {
+		return err
+	}
+	complete, failed := 0, 0
+	var firstErr error
+	for _, f := range followers {
+		switch {
+		case f.last.Load() >= s1 && f.count == wantN && f.hash == wantH:
+			complete++
+		default:
+			failed++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("client got %d entries up to seq %d (want %d up to %d), hash match %v, error %v",
+					f.count, f.last.Load(), wantN, s1, f.hash == wantH, f.err)
+			}
+		}
+	}
+	drop := 100 * (baseline.rate() - loaded.rate()) / baseline.rate()
+	fmt.Fprintf(out, "sse: %d of %d clients received all %d entries (seq %d..%d) in order; %d incomplete; last client caught up %s after ingest ended\n",
+		complete, cfg.sseClients, wantN, s0+1, s1, failed, ms(slowest))
+	fmt.Fprintf(out, "sse: ingest throughput %.0f events/s without clients, %.0f with %d clients: drop %.1f%%; p99 %s -> %s\n",
+		baseline.rate(), loaded.rate(), cfg.sseClients, drop, ms(baseline.quantile(0.99)), ms(loaded.quantile(0.99)))
+	if failed > 0 {
+		return fmt.Errorf("%d SSE clients incomplete: %v", failed, firstErr)
+	}
+	return nil
+}
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
