@@ -173,7 +173,9 @@ func parseStream(ctx context.Context, r io.Reader, keep bool, fn func(*chunk) er
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
 		}
 		if err := fn(c); err != nil {
 			return err
