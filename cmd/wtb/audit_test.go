@@ -293,3 +293,22 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int
+		word string
+		want string
+	}{
+		{0, "execution", "0 executions"},
+		{1, "execution", "1 execution"},
+		{2, "event", "2 events"},
+		{1, "batch", "1 batch"},
+		{3, "batch", "3 batches"},
+	}
+	for _, tc := range tests {
+		if got := plural(tc.n, tc.word); got != tc.want {
+			t.Errorf("plural(%d, %q) = %q, want %q", tc.n, tc.word, got, tc.want)
+		}
+	}
+}

@@ -245,12 +245,20 @@ func listExecutions(ctx context.Context, st audit.Store, out io.Writer) error {
 		}
 		p.After = page[len(page)-1].ExecutionID
 	}
-	plural := "s"
-	if total == 1 {
-		plural = ""
-	}
-	_, err := fmt.Fprintf(out, "%d execution%s\n", total, plural)
+	_, err := fmt.Fprintln(out, plural(total, "execution"))
 	return err
+}
+
+// plural writes n and word, in the plural unless n is 1.
+func plural[N int | uint64](n N, word string) string {
+	switch {
+	case n == 1:
+		return fmt.Sprintf("%d %s", n, word)
+	case strings.HasSuffix(word, "ch"):
+		return fmt.Sprintf("%d %ses", n, word)
+	default:
+		return fmt.Sprintf("%d %ss", n, word)
+	}
 }
 
 func dash(s string) string {

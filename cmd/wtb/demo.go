@@ -277,8 +277,8 @@ func runDemo(ctx context.Context, st audit.Store, where string, out, errOut io.W
 		return fmt.Errorf("recording: %w", err)
 	}
 	rs := rec.Stats()
-	fmt.Fprintf(out, "\nRecorded %d events (%d new, %d duplicates) in %d batches.\n\n",
-		len(evs), rs.Committed, rs.Duplicates, rs.Batches)
+	fmt.Fprintf(out, "\nRecorded %s (%d new, %d duplicates) in %s.\n\n",
+		plural(len(evs), "event"), rs.Committed, rs.Duplicates, plural(rs.Batches, "batch"))
 
 	text, err := timeline(ctx, st, ids.Execution, audit.FormatOptions{})
 	if err != nil {

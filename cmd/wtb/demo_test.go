@@ -108,7 +108,7 @@ func TestDemo(t *testing.T) {
 	}
 	exec := m[1]
 	for _, want := range []string{
-		"Recorded 37 events (37 new, 0 duplicates)",
+		"Recorded 37 events (37 new, 0 duplicates) in ",
 		"WTB AUDIT TRAIL",
 		"Execution: " + exec,
 		"Workflow:  agentic-rag",
