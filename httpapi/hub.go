@@ -206,7 +206,7 @@ func (s *subscriber) restart() {
 
 // hub fans committed entries out to subscribers by topic.
 type hub struct {
-	in      chan []audit.Entry
+	in      chan hubBatch
 	done    chan struct{}
 	clients atomic.Int64
 
@@ -218,12 +218,18 @@ type hub struct {
 	renderFailures atomic.Uint64
 }
 
+// hubBatch is a committed batch, or a flush marker (done set).
+type hubBatch struct {
+	entries []audit.Entry
+	done    chan struct{}
+}
+
 // hubQueue bounds the committed batches waiting for the hub.
 const hubQueue = 1024
 
 func newHub() *hub {
 	h := &hub{
-		in:     make(chan []audit.Entry, hubQueue),
+		in:     make(chan hubBatch, hubQueue),
 		done:   make(chan struct{}),
 		all:    map[*subscriber]struct{}{},
 		byExec: map[string]map[*subscriber]struct{}{},
@@ -241,7 +247,15 @@ func (h *hub) commit(committed []audit.Entry) {
 		// resume reads these from the store, where they already are.
 		return
 	}
-	h.in <- append([]audit.Entry(nil), committed...)
+	h.in <- hubBatch{entries: append([]audit.Entry(nil), committed...)}
+}
+
+// flush returns once every batch handed to the hub before it is pushed
+// to the subscribers.
+func (h *hub) flush() {
+	done := make(chan struct{})
+	h.in <- hubBatch{done: done}
+	<-done
 }
 
 // close stops the hub's goroutine after the batches queued.
@@ -254,7 +268,12 @@ func (h *hub) run() {
 	defer close(h.done)
 	var rendered []*liveEntry
 	per := map[*subscriber][]*liveEntry{}
-	for batch := range h.in {
+	for hb := range h.in {
+		if hb.done != nil {
+			close(hb.done)
+			continue
+		}
+		batch := hb.entries
 		rendered = rendered[:0]
 		for i := range batch {
 			le, err := renderEntry(&batch[i])

@@ -188,8 +188,8 @@ func (s *Server) split(media string, body []byte) ([]doc, *apiError) {
 		}
 		return nil, newError(http.StatusBadRequest, CodeMalformedJSON, "want a JSON object or array of events")
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
+	raws, err := splitArray(b)
+	if err != nil {
 		return nil, newError(http.StatusBadRequest, CodeMalformedJSON, "body: "+err.Error())
 	}
 	if len(raws) > s.opts.MaxBatchEvents {

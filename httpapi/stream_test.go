@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -239,12 +242,15 @@ func TestSSESlowClient(t *testing.T) {
 	env.ingest(nodeEvents("exec-slow", 5))
 	first := readEntries(t, r, 5)
 
+	env.srv.hub.flush()
 	g.close()
 	env.ingest(nodeEvents("exec-slow", 1))
+	env.srv.hub.flush()
 	<-g.hits // the stream is stuck before taking its buffer
 	for range 3 {
 		env.ingest(nodeEvents("exec-slow", 8)) // overflows the buffer of 10
 	}
+	env.srv.hub.flush()
 	g.open()
 	ev, err := r.next()
 	if err != nil {
@@ -452,10 +458,13 @@ func TestWebSocketSlowClient(t *testing.T) {
 	}
 	env.ingest(nodeEvents("ws-slow", 3))
 	first := w.entries(ctx, 3)
+	env.srv.hub.flush()
 	g.close()
 	env.ingest(nodeEvents("ws-slow", 1))
+	env.srv.hub.flush()
 	<-g.hits
 	env.ingest(nodeEvents("ws-slow", 20))
+	env.srv.hub.flush()
 	g.open()
 	_, _, err := w.c.Read(ctx)
 	var ce websocket.CloseError
@@ -487,4 +496,29 @@ func TestWebSocketShutdown(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway {
 		t.Fatalf("read after shutdown: %v", err)
 	}
+}
+
+// Over HTTP/2 the connection cannot be taken over: the stream is written
+// through the ResponseWriter, with the same frames.
+func TestSSEOverHTTP2(t *testing.T) {
+	env := newEnv(t, Options{})
+	h2 := httptest.NewUnstartedServer(env.srv)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
+	defer env.srv.CloseStreams()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", h2.URL+"/v1/stream?topic=audit:*", nil)
+	res, err := h2.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.ProtoMajor != 2 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("proto %s, content type %q", res.Proto, res.Header.Get("Content-Type"))
+	}
+	r := &sseReader{res: res, br: bufio.NewReader(res.Body)}
+	env.ingest(nodeEvents("h2", 7))
+	checkSameEntries(t, readEntries(t, r, 7), env.stored(audit.Filter{ExecutionID: "h2"}))
 }
