@@ -22,14 +22,14 @@ import (
 )
 
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	ts    *httptest.Server
 	store audit.Store
 }
 
 // newEnv starts a Server on a fresh SQLite file behind httptest.
-func newEnv(t *testing.T, opts Options) *testEnv {
+func newEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wtb.db"), sqlite.Options{})

@@ -24,15 +24,8 @@ func splitArray(b []byte) ([][]byte, error) {
 	for i < len(b) {
 		switch c := b[i]; c {
 		case '"':
-			j := i + 1
-			for ; j < len(b); j++ {
-				if b[j] == '\\' {
-					j++
-				} else if b[j] == '"' {
-					break
-				}
-			}
-			if j >= len(b) {
+			j, ok := stringEnd(b, i+1)
+			if !ok {
 				return nil, errors.New("unterminated string")
 			}
 			i = j
@@ -71,4 +64,25 @@ func splitArray(b []byte) ([][]byte, error) {
 		i++
 	}
 	return nil, errors.New("unterminated array")
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// content starts at from: the next quote not escaped by an odd number of
+// backslashes.
+func stringEnd(b []byte, from int) (int, bool) {
+	for {
+		k := bytes.IndexByte(b[from:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		q := from + k
+		bs := 0
+		for p := q - 1; p >= from && b[p] == '\\'; p-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return q, true
+		}
+		from = q + 1
+	}
 }

@@ -308,7 +308,7 @@ func TestSSEShutdown(t *testing.T) {
 }
 
 type wsClient struct {
-	t *testing.T
+	t testing.TB
 	c *websocket.Conn
 }
 
