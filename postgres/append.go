@@ -2,12 +2,15 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"wtb/audit"
 )
@@ -15,14 +18,15 @@ import (
 // Append records entries as one atomic batch (see audit.Store).
 //
 // In one transaction, Append takes the schema's append lock (a
-// transaction-level advisory lock, released by COMMIT), finds with one
-// statement which event ids are recorded already and reserves a block of
-// seqs for the others, COPYs those rows straight into the entries table,
-// and commits. Because every Append holds the lock from before it draws
-// seqs until its commit is visible, seq order is commit order (a reader
-// never sees seq n+1 before seq n's transaction has committed or rolled
-// back for good), and no other writer can record an event id between the
-// duplicate check and the commit.
+// transaction-level advisory lock, released by COMMIT), reserves a block of
+// seqs, COPYs the rows straight into the entries table, and commits.
+// Because every Append holds the lock from before it draws seqs until its
+// commit is visible, seq order is commit order (a reader never sees seq n+1
+// before seq n's transaction has committed or rolled back for good).
+// Event ids recorded already are found either by the unique index, which
+// sends the batch round again with an explicit check, or by that check
+// directly after a batch that had duplicates (see appendTx); no other
+// writer can record an event id between the check and the commit.
 //
 // When the connection is lost during COMMIT the outcome is unknown: Append
 // returns an error and leaves every Seq 0, and a retry of the same batch
@@ -85,11 +89,36 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 // is discarded by the pool anyway.
 const rollbackTimeout = 5 * time.Second
 
-// appendTx runs the append transaction and returns, for every row k of
-// unique, its assigned seq or 0 when its event_id was already recorded.
-// It drives BEGIN and COMMIT itself so that BEGIN travels in the same
-// pipeline as the first statements: one round trip fewer per batch.
+// errRecordedAlready reports that an unchecked append met an event id that
+// is recorded already; the batch is then appended again, checked.
+var errRecordedAlready = errors.New("event id recorded already")
+
+// appendTx appends the rows unique of entries and returns, for every row k
+// of unique, its assigned seq or 0 when its event_id was already recorded.
+//
+// Duplicates across batches are rare on the recording path (a retried or
+// re-imported batch), so by default a batch is written without asking
+// first which of its event ids exist: the unique index on event_id catches
+// them, and the batch is then rolled back and written again with the check
+// (its first block of seqs stays unused). After a batch that had
+// duplicates, batches are checked until one has none.
 func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) ([]int64, error) {
+	check := s.mode == modeStaging || s.expectDuplicates.Load()
+	seqs, err := s.appendOnce(ctx, entries, unique, check)
+	if !check && errors.Is(err, errRecordedAlready) {
+		check = true
+		seqs, err = s.appendOnce(ctx, entries, unique, true)
+	}
+	if err == nil && check {
+		s.expectDuplicates.Store(slices.Contains(seqs, 0))
+	}
+	return seqs, err
+}
+
+// appendOnce runs one append transaction (see appendTx). It drives BEGIN
+// and COMMIT itself so that BEGIN travels in the same pipeline as the first
+// statements: one round trip fewer per batch.
+func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []int, check bool) ([]int64, error) {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -109,7 +138,7 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 	if s.mode == modeStaging {
 		seqs, err = s.appendStaging(ctx, c, entries, unique)
 	} else {
-		seqs, err = s.appendDirect(ctx, c, entries, unique)
+		seqs, err = s.appendDirect(ctx, c, entries, unique, check)
 	}
 	if err != nil {
 		return nil, err
@@ -138,17 +167,15 @@ func (s *Store) queueLock(b *pgx.Batch) {
 }
 
 // appendDirect is the default way: in one pipeline, BEGIN, the append lock,
-// and one statement that finds which event ids are recorded already and
-// reserves a block of seqs for the others; then COPY writes those straight
-// into entries with their seqs. No other writer can record an event id
-// between the check and the commit, because every writer holds the lock for
-// that span. Each statement of the pipeline takes its own snapshot, so the
-// check sees every commit made before the lock was granted.
-func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int) ([]int64, error) {
-	ids := make([]string, len(unique))
-	for k, i := range unique {
-		ids[k] = entries[i].EventID
-	}
+// and one statement that reserves a block of seqs and, when check is set,
+// first finds which event ids are recorded already (they get no seq); then
+// COPY writes the rows straight into entries with their seqs. No other
+// writer can record an event id between the check and the commit, because
+// every writer holds the lock for that span. Each statement of the pipeline
+// takes its own snapshot, so the check sees every commit made before the
+// lock was granted. Unchecked, a row whose event id exists fails the COPY
+// with errRecordedAlready.
+func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, check bool) ([]int64, error) {
 	var (
 		dups  []string
 		base  int64
@@ -156,9 +183,19 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	)
 	batch.Queue("BEGIN")
 	s.queueLock(&batch)
-	batch.Queue(s.q.reserve, ids, s.q.seqName, len(ids)).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&dups, &base)
-	})
+	if check {
+		ids := make([]string, len(unique))
+		for k, i := range unique {
+			ids[k] = entries[i].EventID
+		}
+		batch.Queue(s.q.reserve, ids, s.q.seqName, len(ids)).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&dups, &base)
+		})
+	} else {
+		batch.Queue(s.q.reserveBlock, s.q.seqName, len(unique)).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&base)
+		})
+	}
 	results := c.SendBatch(ctx, &batch)
 	// While the server takes the lock and checks, encode the rows.
 	var cs copyStream
@@ -189,7 +226,7 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	if s.mode == modeInsert {
 		src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
 		if err := insertRows(ctx, c, s.q.entries, entryInsertColumns, src); err != nil {
-			return nil, fmt.Errorf("insert: %w", err)
+			return nil, fmt.Errorf("insert: %w", recordedAlready(err))
 		}
 	} else {
 		if len(rows) != len(unique) {
@@ -197,7 +234,7 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 		}
 		cs.setSeqs(base)
 		if err := cs.send(ctx, c, s.q.copy); err != nil {
-			return nil, fmt.Errorf("copy: %w", err)
+			return nil, fmt.Errorf("copy: %w", recordedAlready(err))
 		}
 	}
 	// rows is unique without the duplicates, in order: the j-th of them got base+j+1.
@@ -209,6 +246,18 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 		}
 	}
 	return seqs, nil
+}
+
+// sqlstateUniqueViolation is PostgreSQL's error code unique_violation.
+const sqlstateUniqueViolation = "23505"
+
+// recordedAlready marks a unique violation of event_id as errRecordedAlready.
+func recordedAlready(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlstateUniqueViolation && pe.ConstraintName == "entries_event_id_key" {
+		return fmt.Errorf("%w: %w", errRecordedAlready, err)
+	}
+	return err
 }
 
 // appendStaging is the alternative the benchmarks compare with: COPY into

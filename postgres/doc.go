@@ -33,13 +33,21 @@
 //
 // Append validates the batch (audit.Entry.Validate) and drops repeats within
 // it (the first occurrence wins). Then, in one transaction holding the
-// schema's append lock (below), one statement returns the event ids of the
-// batch that are recorded already and reserves a block of seqs for the
-// rest; COPY (pgx CopyFrom, binary) writes the new rows straight into
-// entries with their seqs, in batch order; the transaction commits. The
-// batch is all or nothing, and idempotency on event_id holds because no
-// other writer can record an id between the check and the commit (they wait
-// for the lock); the unique index on event_id backs this up.
+// schema's append lock (below), it reserves a block of seqs, writes the rows
+// straight into entries with COPY in binary format (encoded by the package
+// while the server takes the lock, seqs filled in afterwards), and commits.
+// BEGIN, the lock and the reservation travel in one pipeline, so a batch
+// costs three round trips. The batch is all or nothing.
+//
+// Idempotency on event_id: duplicates across batches are rare when
+// recording (a retried or re-imported batch), so a batch is first written
+// without asking which of its ids exist; the unique index on event_id
+// rejects it if one does, and the batch is written again after a check that
+// returns the recorded ids (reported as duplicates, Seq 0). After a batch
+// with duplicates the check runs first until a batch has none, so
+// re-importing a file costs one extra attempt, not one per batch. No other
+// writer can record an id between the check and the commit: they wait for
+// the lock.
 //
 // Two other ways were measured and kept for comparison in the benchmarks:
 // the same with multi-row INSERT instead of COPY, and COPY into a temporary

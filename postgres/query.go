@@ -19,6 +19,7 @@ type queries struct {
 	entries      string // quoted table name
 	seqName      string // quoted sequence name, passed as a regclass parameter
 	reserve      string
+	reserveBlock string
 	copy         string
 	insertStaged string
 	count        string
@@ -68,6 +69,8 @@ SELECT d.ids, CASE WHEN $3 > cardinality(d.ids)
 	THEN setval($2::regclass, nextval($2::regclass) + ($3 - cardinality(d.ids)) - 1) - ($3 - cardinality(d.ids))
 	ELSE 0 END
 FROM d`
+	// $1 = sequence, $2 = n >= 1: reserves base+1..base+n, returns base.
+	q.reserveBlock = `SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1) - $2`
 	q.copy = "COPY " + t + " (" + strings.Join(entryInsertColumns, ", ") + ") FROM STDIN (FORMAT binary)"
 	q.insertStaged = `WITH blk AS MATERIALIZED (
 	SELECT setval($2::regclass, nextval($2::regclass) + $1 - 1) - $1 AS base

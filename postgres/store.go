@@ -71,6 +71,10 @@ type Store struct {
 	appendKey int64
 	q         queries
 
+	// expectDuplicates is set after a batch with duplicates: the next
+	// batches check for them first (see appendTx).
+	expectDuplicates atomic.Bool
+
 	// Test hooks (zero in production).
 	mode         appendMode                      // how rows reach the table (benchmarks compare them)
 	noAppendLock bool                            // disables the append lock, to show what it prevents

@@ -558,3 +558,52 @@ func deref2(p *float64) any {
 	}
 	return *p
 }
+
+// TestAppendDuplicateFallback follows a store through the unchecked and
+// checked ways of appending: a batch meeting a recorded event id is written
+// again, checked, and batches stay checked until one has no duplicates.
+func TestAppendDuplicateFallback(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	s := openSchema(t, dsn, schema, Options{})
+	steps := []struct {
+		ids        []string
+		wantDups   []string
+		wantExpect bool // expectDuplicates after the step
+	}{
+		{[]string{"a", "b"}, nil, false},
+		{[]string{"b", "c", "a"}, []string{"b", "a"}, true}, // unchecked fails, checked succeeds
+		{[]string{"d"}, nil, false},                         // checked, clean: back to unchecked
+		{[]string{"e", "e"}, []string{"e"}, false},          // a repeat within the batch is no reason to check
+		{[]string{"f", "d"}, []string{"d"}, true},
+	}
+	var last int64
+	for i, st := range steps {
+		batch := make([]audit.Entry, len(st.ids))
+		for j, id := range st.ids {
+			batch[j] = entry(id, "x")
+		}
+		res, err := s.Append(ctx, batch)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if !slices.Equal(res.Duplicates, st.wantDups) || res.Appended != len(st.ids)-len(st.wantDups) {
+			t.Fatalf("step %d: appended %d, duplicates %v; want duplicates %v", i, res.Appended, res.Duplicates, st.wantDups)
+		}
+		for _, e := range batch {
+			if e.Seq != 0 {
+				if e.Seq <= last {
+					t.Fatalf("step %d: seq %d not above %d", i, e.Seq, last)
+				}
+				last = e.Seq
+			}
+		}
+		if got := s.expectDuplicates.Load(); got != st.wantExpect {
+			t.Fatalf("step %d: expectDuplicates = %v, want %v", i, got, st.wantExpect)
+		}
+	}
+	n, err := s.Count(ctx)
+	if err != nil || n != 6 {
+		t.Fatalf("Count = %d, %v; want 6 (a..f)", n, err)
+	}
+}
