@@ -73,6 +73,10 @@ type Options struct {
 	// MaxTimelineEntries bounds the entries a timeline reads (default
 	// DefaultMaxTimeline); a longer execution is answered 422.
 	MaxTimelineEntries int
+	// OriginPatterns lists the host patterns (path.Match syntax, e.g.
+	// "dash.example.com" or "*.example.com") whose pages may open WebSocket
+	// streams; same-origin requests are always allowed.
+	OriginPatterns []string
 	// Recorder configures the recorder the server writes through. Its
 	// OnCommit, when set, is called after the server's own.
 	Recorder audit.RecorderOptions

@@ -48,7 +48,7 @@ type wsReply struct {
 // overflows is closed with status 1013 (try again later) and a reason
 // naming its last seq, from which it resumes with after.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
 	if err != nil {
 		return nil // Accept answered the request
 	}

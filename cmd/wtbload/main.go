@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"wtb/audit"
 	"wtb/httpapi"
 	"wtb/sqlite"
 )
@@ -47,6 +48,7 @@ const (
 type config struct {
 	mode       string
 	cpuProfile string
+	linger     time.Duration
 	url        string
 	db         string
 	sync       string
@@ -90,6 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&cfg.db, "db", "", "SQLite file of the in-process server (default: a fresh file in a temporary directory)")
 	fs.StringVar(&cfg.sync, "sync", "normal", "SQLite durability of the in-process server: normal or full")
 	fs.DurationVar(&cfg.duration, "duration", 0, "run at most this long (at most 5m)")
+	fs.DurationVar(&cfg.linger, "linger", 0, "recorder linger of the in-process server (0: the default)")
 	fs.IntVar(&cfg.events, "events", 0, "send at most this many events")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (client and in-process server) to this file")
 	switch cfg.mode {
@@ -193,6 +196,7 @@ func target(ctx context.Context, cfg config, out io.Writer) (string, func(), err
 		return "", nil, err
 	}
 	srv, err := httpapi.New(st, httpapi.Options{
+		Recorder: audit.RecorderOptions{Linger: cfg.linger},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

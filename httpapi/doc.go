@@ -1,0 +1,112 @@
+// Package httpapi is the wtb service over HTTP: ingest of workflow events,
+// queries of the audit log, live streams of entries (Server-Sent Events and
+// WebSocket), Prometheus metrics, health, and bearer-token authorization.
+// `wtb serve` runs it; a Server is an http.Handler usable on its own.
+//
+// # Ingest
+//
+// POST /v1/events takes, by Content-Type:
+//
+//   - application/json: one event object or an array of events, in the wire
+//     format of package event;
+//   - application/x-ndjson: one event per line (blank lines ignored);
+//   - application/cloudevents+json: one CloudEvent in structured mode;
+//   - application/cloudevents-batch+json: an array of CloudEvents.
+//
+// A CloudEvent's type is "wtb." followed by the event's wire name, its id
+// the event_id, its time the timestamp, its subject the execution id and
+// its data the event's other fields; an attribute that contradicts a field
+// of data is refused.
+//
+// A request is one atomic batch: every event is decoded and mapped to its
+// audit entry first, and one bad event refuses the whole request, recording
+// nothing. The entries are then submitted to an audit.Recorder as one group
+// and the answer, 200 {"accepted": n, "duplicates": m}, is sent once they
+// are durable. An event whose event_id is already recorded (by an earlier
+// request, or earlier in the same one) counts as a duplicate and is not
+// recorded again, so a client that lost an answer simply sends again.
+//
+// # Errors
+//
+// Every error is answered as JSON {"error": {"code", "message", "index"}},
+// index being the position of the offending event in the request when there
+// is one: 400 malformed JSON or bad query parameter, 401 missing or unknown
+// token, 403 token without the scope, 404 unknown route or execution, 405,
+// 413 body over Options.MaxBodyBytes or more than Options.MaxBatchEvents
+// events, 415 unsupported Content-Type, 422 unknown event type or invalid
+// field, 503 store failing or server shutting down. A request whose client
+// went away before its events were durable is counted under code
+// client_closed (status 499); its events may be recorded.
+//
+// # Queries
+//
+//	GET /v1/audit?execution_id=&node_id=&event_type=...&min_severity=&since=&until=&limit=&cursor=
+//	GET /v1/executions?limit=&cursor=
+//	GET /v1/executions/{id}/summary
+//	GET /v1/executions/{id}/timeline?all=&debug=
+//
+// /v1/audit answers {"entries": [...], "next_cursor": "..."} with entries
+// in seq order in the export's JSON form (audit.Entry); next_cursor is set
+// when the page is full and is passed back as cursor. event_type repeats;
+// limit defaults to 100 and is at most 10,000. /v1/executions pages the same
+// way over execution ids. The timeline is text/plain, the text of `wtb audit
+// show`. An unknown execution is a 404.
+//
+// # Live streams
+//
+// GET /v1/stream?topic=... (Server-Sent Events) and GET /v1/ws (WebSocket)
+// deliver entries as they are committed, in seq order, each once. Topics:
+//
+//	audit:*            every entry
+//	execution:<id>     entries of one execution
+//	batch:<id>         entries of one Ray batch test (recorded under the
+//	                   batch test id, so the same selection as execution:<id>)
+//	type:<audit type>  entries of one audit event type
+//
+// Streams are fed by the recorder's commits, so they never show an entry
+// that is not durable; they carry the entries recorded through this server
+// (another process writing into a shared PostgreSQL store is seen by queries
+// and by resumption, not live).
+//
+// SSE: each entry is an event "entry" whose id is its seq and whose data is
+// its JSON. Last-Event-ID (or ?after=SEQ) resumes: the entries after that
+// seq are replayed from the store, then the stream continues live without a
+// gap or a duplicate (the client is registered for live entries before the
+// replay and live entries up to the last replayed seq are dropped). When the
+// server ends a stream it sends a last event "error" with {"code",
+// "message", "last_seq"}. On HTTP/1.1 the server takes the connection over
+// and writes the entries' shared, pre-rendered frames with writev.
+//
+// WebSocket: the client sends {"action": "subscribe", "topics": [...],
+// "after": SEQ} (after optional), {"action": "unsubscribe", "topics": [...]}
+// or {"action": "ping"}; the server sends {"type": "connected"}, replies
+// ("subscribed", "unsubscribed", "pong", "error") and {"type": "entry",
+// "seq": N, "entry": {...}}. A subscribe with after restarts the stream at
+// that seq for all the client's topics. Cross-origin WebSocket requests are
+// refused unless their origin matches Options.OriginPatterns.
+//
+// A slow client never slows ingest: each client has a buffer of
+// Options.ClientBuffer entries; when it overflows the client is
+// disconnected with the reason and its last seq (SSE: the error event;
+// WebSocket: close status 1013 and a reason naming after=SEQ), and resumes
+// from there. Heartbeats (SSE comments, WebSocket pings) go out every
+// Options.Heartbeat.
+//
+// # Operations
+//
+// GET /metrics serves a private Prometheus registry: events ingested by
+// wire name, duplicates, rejected requests by code, the recorder's queue
+// depth, committed and failed entries and commit latency, live clients by
+// transport, server-side disconnects by reason, handler failures and
+// request durations by route. GET /healthz answers while the process runs;
+// GET /readyz once the store answers a query (Options.ReadyTimeout).
+//
+// With Options.Tokens, every route but /healthz and /readyz needs
+// "Authorization: Bearer TOKEN": scope ingest for POST /v1/events, read for
+// the rest. Tokens are compared in constant time and never logged.
+// CheckListenAddr refuses to serve without tokens on a non-loopback address.
+//
+// Server.Serve shuts down gracefully when its context ends: it stops
+// accepting, ends the live streams with a reason, finishes the requests in
+// flight and drains the recorder.
+package httpapi
