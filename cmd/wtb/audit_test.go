@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"wtb/audit"
+	"wtb/event"
+	"wtb/sqlite"
 )
 
 // importedDB imports n generated events (perExec per execution) into a new
@@ -309,6 +314,67 @@ func TestPlural(t *testing.T) {
 	for _, tc := range tests {
 		if got := plural(tc.n, tc.word); got != tc.want {
 			t.Errorf("plural(%d, %q) = %q, want %q", tc.n, tc.word, got, tc.want)
+		}
+	}
+}
+
+// TestAuditShowMatchesFormatTimeline checks that audit show prints exactly
+// audit.FormatTimeline of the store's summary and all the execution's
+// entries, for every option, including an execution of debug entries only.
+func TestAuditShowMatchesFormatTimeline(t *testing.T) {
+	smallPages(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "wtb.db")
+	var lines []string
+	for i := range 100 { // two generated executions of 50 events, 34 of them not debug
+		b, err := event.Encode(genEvent("fmt", i, 50))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	for i := range 3 { // an execution of debug entries only
+		ev := event.New[event.NodeStarted]()
+		ev.ID, ev.Timestamp = fmt.Sprintf("dbg-%d", i), genBase.Add(time.Duration(i)*time.Second)
+		ev.ExecutionID, ev.NodeID, ev.NodeName = "debug-only", "n", "n"
+		b, err := event.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	path := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "import", "--db", db, path)
+
+	st, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, exec := range []string{"fmt-exec-000000", "fmt-exec-000001", "debug-only"} {
+		s, err := st.Summary(context.Background(), exec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := st.Query(context.Background(), audit.Filter{ExecutionID: exec, Limit: audit.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, opts := range []audit.FormatOptions{{}, {All: true}, {Debug: true}, {All: true, Debug: true}} {
+			args := []string{"audit", "show", exec, "--db", db}
+			if opts.All {
+				args = append(args, "--all")
+			}
+			if opts.Debug {
+				args = append(args, "--debug")
+			}
+			r := mustRun(t, "", args...)
+			if want := audit.FormatTimeline(s, all, opts) + "\n"; r.stdout != want {
+				t.Errorf("%s %+v:\n%s\nwant:\n%s", exec, opts, r.stdout, want)
+			}
 		}
 	}
 }

@@ -181,13 +181,25 @@ func timeline(ctx context.Context, st audit.Store, id string, opts audit.FormatO
 	if err != nil {
 		return "", err
 	}
+	// Debug entries are hidden unless asked for: do not read them.
+	f := audit.Filter{ExecutionID: id}
+	if !opts.Debug {
+		f.MinSeverity = audit.SeverityInfo
+	}
 	var entries []audit.Entry
-	err = forEachEntry(ctx, st, audit.Filter{ExecutionID: id}, func(page []audit.Entry) error {
+	err = forEachEntry(ctx, st, f, func(page []audit.Entry) error {
 		entries = append(entries, page...)
 		return nil
 	})
 	if err != nil {
 		return "", err
+	}
+	if len(entries) == 0 {
+		// Only debug entries: the timeline shows the summary and no entry
+		// (FormatTimeline hides the debug entry it is given).
+		if entries, err = st.Query(ctx, audit.Filter{ExecutionID: id, Limit: 1}); err != nil {
+			return "", fmt.Errorf("reading entries: %w", err)
+		}
 	}
 	return audit.FormatTimeline(s, entries, opts), nil
 }
