@@ -175,14 +175,12 @@ func selected10M() bool {
 
 var build10M sync.Once
 
-// BenchmarkQueryExecution10M queries one execution's 1,000 entries among
-// 10,000,000. The executions run interleaved, 100 at a time, so one
-// execution's entries are spread over 100,000 rows of the table, as
-// concurrent workflows would leave them. Select it explicitly:
-// -bench=QueryExecution10M.
-func BenchmarkQueryExecution10M(b *testing.B) {
+// open10M opens the 10-million-entry benchmark schema, building it on the
+// first use, or skips b unless -bench names a 10M benchmark explicitly.
+func open10M(b *testing.B) *Store {
+	b.Helper()
 	if !selected10M() {
-		b.Skip("builds 10,000,000 entries (once, kept in schema " + bench10MSchema + "): select with -bench=QueryExecution10M")
+		b.Skip("builds 10,000,000 entries (once, kept in schema " + bench10MSchema + "): select with -bench=10M")
 	}
 	dsn := pgtest.Require(b)
 	ctx := context.Background()
@@ -190,12 +188,23 @@ func BenchmarkQueryExecution10M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	var buildErr error
 	build10M.Do(func() { buildErr = s.build10M(ctx, b) })
 	if buildErr != nil {
 		b.Fatal(buildErr)
 	}
+	return s
+}
+
+// BenchmarkQueryExecution10M queries one execution's 1,000 entries among
+// 10,000,000. The executions run interleaved, 100 at a time, so one
+// execution's entries are spread over 100,000 rows of the table, as
+// concurrent workflows would leave them. Select it explicitly:
+// -bench=QueryExecution10M.
+func BenchmarkQueryExecution10M(b *testing.B) {
+	s := open10M(b)
+	ctx := context.Background()
 	execs := bench10MEntries / bench10MPerExec
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
@@ -208,6 +217,48 @@ func BenchmarkQueryExecution10M(b *testing.B) {
 		}
 		if len(got) != bench10MPerExec {
 			b.Fatalf("execution %s: %d entries, want %d", id, len(got), bench10MPerExec)
+		}
+	}
+}
+
+// BenchmarkSummary10M summarises one execution of 1,000 entries among
+// 10,000,000 (select with -bench=10M).
+func BenchmarkSummary10M(b *testing.B) {
+	s := open10M(b)
+	ctx := context.Background()
+	execs := bench10MEntries / bench10MPerExec
+	rng := rand.New(rand.NewPCG(3, 4))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		id := fmt.Sprintf("exec-%06d", rng.IntN(execs))
+		sm, err := s.Summary(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sm.TotalEntries != bench10MPerExec {
+			b.Fatalf("execution %s: %d entries, want %d", id, sm.TotalEntries, bench10MPerExec)
+		}
+	}
+}
+
+// BenchmarkExecutions10M lists a page of 100 executions (with their
+// summaries) among the 10,000 of the 10M schema (select with -bench=10M).
+func BenchmarkExecutions10M(b *testing.B) {
+	s := open10M(b)
+	ctx := context.Background()
+	execs := bench10MEntries / bench10MPerExec
+	rng := rand.New(rand.NewPCG(5, 6))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		after := fmt.Sprintf("exec-%06d", rng.IntN(execs-100))
+		page, err := s.Executions(ctx, audit.Page{After: after, Limit: 100})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(page) != 100 {
+			b.Fatalf("page after %s: %d executions, want 100", after, len(page))
 		}
 	}
 }
