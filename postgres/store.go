@@ -85,7 +85,7 @@ type Store struct {
 type appendMode int
 
 const (
-	// modeCopy: check and reserve under the lock, then COPY into entries.
+	// modeCopy: reserve seqs under the lock, then COPY into entries.
 	modeCopy appendMode = iota
 	// modeInsert: as modeCopy with multi-row INSERT instead of COPY.
 	modeInsert
@@ -167,6 +167,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
 	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return migrate(ctx, c.Conn(), schema) })
 	if err != nil {

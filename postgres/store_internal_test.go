@@ -199,6 +199,7 @@ func TestOpenInvalidOptions(t *testing.T) {
 		{"negative MaxBatch", dsn, Options{MaxBatch: -1}, ErrInvalidOptions},
 		{"negative ConnectTimeout", dsn, Options{ConnectTimeout: -time.Second}, ErrInvalidOptions},
 		{"bad dsn", "postgres://%zz", Options{}, nil},
+		{"nothing listening", "postgres://postgres@127.0.0.1:1/test?sslmode=disable", Options{ConnectTimeout: 2 * time.Second}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
