@@ -130,12 +130,22 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 // BenchmarkRecorder is the sustained path: entries recorded one at a time
 // through audit.Recorder (batches of up to 1,000, one writer) into
 // PostgreSQL; Close drains the queue inside the timed section. Run it over
-// 1,000,000 entries with -benchtime=1000000x.
+// 1,000,000 entries with -benchtime=1000000x. Variants: each append mode
+// with durable commits, and the default mode with Options.AsyncCommit.
 func BenchmarkRecorder(b *testing.B) {
-	for _, mode := range benchModes {
-		b.Run(mode.name, func(b *testing.B) {
-			s, _, _ := benchStore(b, Options{})
-			s.mode = mode.mode
+	type variant struct {
+		name  string
+		mode  appendMode
+		async bool
+	}
+	variants := []variant{{"copy-async-commit", modeCopy, true}}
+	for _, m := range benchModes {
+		variants = append(variants, variant{m.name, m.mode, false})
+	}
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			s, _, _ := benchStore(b, Options{AsyncCommit: v.async})
+			s.mode = v.mode
 			ctx := context.Background()
 			rec := audit.NewRecorder(s, audit.RecorderOptions{MaxBatch: 1000})
 			b.ReportAllocs()

@@ -58,6 +58,15 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// MaxBatch caps the entries of one Append (0 means DefaultMaxBatch).
 	MaxBatch int
+	// AsyncCommit lets Append return before its commit is flushed to the
+	// server's disk (synchronous_commit = off for the store's connections).
+	// A crash of the application loses nothing; a crash of the server or
+	// the machine can lose the batches of its last moments (up to three
+	// times wal_writer_delay, 600 ms by default) although Append reported
+	// them recorded. The database stays consistent and seqs stay in commit
+	// order. The default (false) flushes every commit: what Append reports
+	// recorded survives any crash.
+	AsyncCommit bool
 }
 
 // Store is an audit.Store on PostgreSQL, safe for concurrent use by many
@@ -153,6 +162,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if opts.AsyncCommit {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	}
 	cfg.MaxConns = DefaultMaxConns
 	if opts.MaxConns > 0 {

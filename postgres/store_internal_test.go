@@ -608,3 +608,21 @@ func TestAppendDuplicateFallback(t *testing.T) {
 		t.Fatalf("Count = %d, %v; want 6 (a..f)", n, err)
 	}
 }
+
+func TestAsyncCommitSetting(t *testing.T) {
+	dsn := pgtest.Require(t)
+	for _, tc := range []struct {
+		async bool
+		want  string
+	}{{false, "on"}, {true, "off"}} {
+		_, schema := pgtest.NewSchema(t)
+		s := openSchema(t, dsn, schema, Options{AsyncCommit: tc.async})
+		var got string
+		if err := s.pool.QueryRow(testCtx(t), "SHOW synchronous_commit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("AsyncCommit %v: synchronous_commit = %s, want %s", tc.async, got, tc.want)
+		}
+	}
+}
