@@ -202,10 +202,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// IsDSN reports whether s is a PostgreSQL URL (postgres:// or
+// postgresql://), as a --store flag or WTB_STORE value names this store.
+func IsDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
 // splitSchemaParam removes a "schema" query parameter from a URL DSN (the
 // server would reject it as an unknown setting) and returns its value.
 func splitSchemaParam(dsn string) (rest, schema string, err error) {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+	if !IsDSN(dsn) {
 		return dsn, "", nil
 	}
 	u, err := url.Parse(dsn)

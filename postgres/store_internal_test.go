@@ -626,3 +626,20 @@ func TestAsyncCommitSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestIsDSN(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"postgres://u@h/db", true},
+		{"postgresql://h/db?schema=x", true},
+		{"wtb.db", false},
+		{"host=h dbname=db", false},
+		{"", false},
+	} {
+		if got := IsDSN(tc.s); got != tc.want {
+			t.Errorf("IsDSN(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
