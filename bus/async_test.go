@@ -160,27 +160,44 @@ func TestAsyncRunsInOrderOffThePublisher(t *testing.T) {
 }
 
 func TestAsyncKeepsNestingDepth(t *testing.T) {
-	logger, _ := newLogger()
-	b := bus.New(bus.WithMaxDepth(4), bus.WithLogger(logger))
-	var calls atomic.Int64
-	var depthErr atomic.Bool
-	var sub *bus.Subscription
-	sub = b.SubscribeAll(func(ctx context.Context, ev event.Event) error {
-		calls.Add(1)
-		err := b.Publish(ctx, started("again")) // loops through its own queue
-		if errors.Is(err, bus.ErrMaxDepth) {
-			depthErr.Store(true)
-			go sub.Close()
-		}
-		return err
-	}, bus.Async(8, bus.DropNewest))
-	_ = b.Publish(context.Background(), started("x"))
-	for !sub.Closed() {
-		runtime.Gosched()
+	type key struct{}
+	tests := []struct {
+		name string
+		wrap func(context.Context) context.Context
+	}{
+		{"handler context", func(ctx context.Context) context.Context { return ctx }},
+		{"derived context", func(ctx context.Context) context.Context { return context.WithValue(ctx, key{}, 1) }},
 	}
-	sub.Close()
-	if calls.Load() != 4 || !depthErr.Load() {
-		t.Fatalf("async loop ran %d times (depth error %v), want 4 and ErrMaxDepth", calls.Load(), depthErr.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, _ := newLogger()
+			b := bus.New(bus.WithMaxDepth(4), bus.WithLogger(logger))
+			var calls atomic.Int64
+			var depthErr atomic.Bool
+			var sub *bus.Subscription
+			sub = b.SubscribeAll(func(ctx context.Context, ev event.Event) error {
+				calls.Add(1)
+				if _, ok := ctx.Deadline(); ok || ctx.Done() != nil {
+					t.Error("async handler context carries the publisher's cancellation")
+				}
+				err := b.Publish(tt.wrap(ctx), started("again")) // loops through its own queue
+				if errors.Is(err, bus.ErrMaxDepth) {
+					depthErr.Store(true)
+					go sub.Close()
+				}
+				return err
+			}, bus.Async(8, bus.DropNewest))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			_ = b.Publish(ctx, started("x"))
+			for !sub.Closed() {
+				runtime.Gosched()
+			}
+			sub.Close()
+			if calls.Load() != 4 || !depthErr.Load() {
+				t.Fatalf("async loop ran %d times (depth error %v), want 4 and ErrMaxDepth", calls.Load(), depthErr.Load())
+			}
+		})
 	}
 }
 
