@@ -30,7 +30,7 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error
 		return nil, wrap(ctx, "query", err)
 	}
 	defer rows.Close()
-	out := make([]audit.Entry, 0, min(f.EffectiveLimit(), 256))
+	out := make([]audit.Entry, 0, min(f.EffectiveLimit(), 1024))
 	for rows.Next() {
 		var e audit.Entry
 		if err := scanEntry(rows, &e); err != nil {

@@ -104,6 +104,9 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 	}
 	defer func() { <-s.wsem }()
 	res, err := s.w.append(ctx, s.writer, entries)
+	if res.Appended > 0 {
+		s.committed()
+	}
 	if err != nil {
 		for i := range entries {
 			entries[i].Seq = 0
