@@ -522,3 +522,37 @@ func TestSSEOverHTTP2(t *testing.T) {
 	env.ingest(nodeEvents("h2", 7))
 	checkSameEntries(t, readEntries(t, r, 7), env.stored(audit.Filter{ExecutionID: "h2"}))
 }
+
+// A page of another origin may open a WebSocket only when allowed.
+func TestWebSocketOrigin(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		origin   string
+		ok       bool
+	}{
+		{nil, "", true},
+		{nil, "http://evil.example", false},
+		{[]string{"dash.example"}, "http://dash.example", true},
+		{[]string{"*.example"}, "https://dash.example", true},
+		{[]string{"dash.example"}, "http://evil.example", false},
+	}
+	for _, tc := range tests {
+		env := newEnv(t, Options{OriginPatterns: tc.patterns})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		u := "ws" + strings.TrimPrefix(env.ts.URL, "http") + "/v1/ws"
+		opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+		if tc.origin != "" {
+			opts.HTTPHeader.Set("Origin", tc.origin)
+		}
+		c, res, err := websocket.Dial(ctx, u, opts)
+		if tc.ok != (err == nil) {
+			t.Errorf("patterns %v, origin %q: %v", tc.patterns, tc.origin, err)
+		}
+		if err == nil {
+			c.Close(websocket.StatusNormalClosure, "")
+		} else if res != nil && res.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %q refused with %d", tc.origin, res.StatusCode)
+		}
+		cancel()
+	}
+}

@@ -74,6 +74,10 @@ func (f *follower) follow(ctx context.Context, addr string, after int64, until *
 				err = fmt.Errorf("answer %q", bytes.SplitN(buf[:n], []byte("\r\n"), 2)[0])
 				break
 			}
+			if bytes.Contains(bytes.ToLower(buf[:i]), []byte("transfer-encoding: chunked")) {
+				err = errors.New("chunked stream: this client reads only the raw stream of wtb serve")
+				break
+			}
 			n = copy(buf, buf[i+4:n])
 			break
 		}
