@@ -199,7 +199,7 @@ func target(ctx context.Context, cfg config, out io.Writer) (string, func(), err
 	}
 	srv, err := httpapi.New(st, httpapi.Options{
 		Recorder: audit.RecorderOptions{Linger: cfg.linger, MaxBatch: cfg.recBatch},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		st.Close()
