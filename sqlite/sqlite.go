@@ -212,7 +212,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		readerSetup = append(readerSetup, fmt.Sprintf("PRAGMA mmap_size = %d", int64(opts.MmapMiB)<<20))
 	}
 	if s.rdb, err = openDB(string(opts.Driver), dsn(path, opts, true), readerSetup...); err != nil {
-		s.w.close()
+		s.w.close(s.writer)
 		s.writer.Close()
 		s.wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -221,7 +221,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.rdb.SetMaxIdleConns(opts.Readers)
 	s.rdb.SetConnMaxIdleTime(0)
 	if s.cdb, err = sql.Open(string(opts.Driver), dsn(path, opts, false)); err != nil {
-		s.w.close()
+		s.w.close(s.writer)
 		s.writer.Close()
 		s.wdb.Close()
 		s.rdb.Close()
@@ -374,7 +374,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.stopCkpt)
 	<-s.ckptDone
-	s.w.close()
+	s.w.close(s.writer)
 	errs := []error{s.writer.Close(), s.wdb.Close(), s.rdb.Close(), s.cdb.Close()}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)

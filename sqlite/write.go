@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"io"
 	"strings"
 
 	"wtb/audit"
@@ -37,24 +39,40 @@ func chunkSize(n int) int {
 }
 
 // writeState belongs to the write connection and is guarded by Store.wsem.
+// It talks to the driver's connection directly (sql.Conn.Raw), skipping
+// database/sql's per-call argument copies: Append is the hot path.
 type writeState struct {
-	inserts map[int]*sql.Stmt // INSERT of n rows, prepared on the writer
-	args    []any
+	inserts map[int]driver.Stmt // INSERT of n rows, prepared on the writer
+	args    []driver.NamedValue
 	index   map[string]int // event id -> position, reused per Append
 	uniq    []int          // positions of the first occurrence of each id
 }
 
 func (w *writeState) prepare(ctx context.Context, conn *sql.Conn) error {
-	w.inserts = make(map[int]*sql.Stmt)
-	w.args = make([]any, 0, maxChunkRows*numColumns)
+	w.inserts = make(map[int]driver.Stmt)
+	w.args = make([]driver.NamedValue, maxChunkRows*numColumns)
+	for i := range w.args {
+		w.args[i].Ordinal = i + 1
+	}
 	w.index = make(map[string]int)
-	return nil
+	return conn.Raw(func(dc any) error {
+		if _, ok := dc.(driver.ExecerContext); !ok {
+			return fmt.Errorf("driver connection %T cannot execute statements", dc)
+		}
+		if _, ok := dc.(driver.QueryerContext); !ok {
+			return fmt.Errorf("driver connection %T cannot query", dc)
+		}
+		if _, ok := dc.(driver.ConnPrepareContext); !ok {
+			return fmt.Errorf("driver connection %T cannot prepare with a context", dc)
+		}
+		return nil
+	})
 }
 
 // insert returns the prepared INSERT of n rows.
-func (w *writeState) insert(ctx context.Context, conn *sql.Conn, n int) (*sql.Stmt, error) {
+func (w *writeState) insert(ctx context.Context, dc driver.Conn, n int) (driver.StmtExecContext, error) {
 	if st := w.inserts[n]; st != nil {
-		return st, nil
+		return st.(driver.StmtExecContext), nil
 	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO entries (" + insertColumns + ") VALUES ")
@@ -65,18 +83,30 @@ func (w *writeState) insert(ctx context.Context, conn *sql.Conn, n int) (*sql.St
 		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	b.WriteString(" ON CONFLICT (event_id) DO NOTHING")
-	st, err := conn.PrepareContext(ctx, b.String())
+	st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, b.String())
 	if err != nil {
 		return nil, err
 	}
+	se, ok := st.(driver.StmtExecContext)
+	if !ok {
+		st.Close()
+		return nil, fmt.Errorf("driver statement %T cannot execute with a context", st)
+	}
 	w.inserts[n] = st
-	return st, nil
+	return se, nil
 }
 
-func (w *writeState) close() {
-	for _, st := range w.inserts {
-		st.Close()
+// close closes the prepared statements; conn is the write connection.
+func (w *writeState) close(conn *sql.Conn) {
+	if len(w.inserts) == 0 {
+		return
 	}
+	_ = conn.Raw(func(any) error {
+		for _, st := range w.inserts {
+			st.Close()
+		}
+		return nil
+	})
 	w.inserts = nil
 }
 
@@ -103,7 +133,12 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		return audit.AppendResult{}, fmt.Errorf("sqlite: append: %w", ctx.Err())
 	}
 	defer func() { <-s.wsem }()
-	res, err := s.w.append(ctx, s.writer, entries)
+	var res audit.AppendResult
+	err := s.writer.Raw(func(dc any) error {
+		var err error
+		res, err = s.w.append(ctx, dc.(driver.Conn), entries)
+		return err
+	})
 	if res.Appended > 0 {
 		s.committed()
 	}
@@ -117,7 +152,8 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 }
 
 // append runs one Append on the write connection.
-func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit.Entry) (res audit.AppendResult, err error) {
+func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit.Entry) (res audit.AppendResult, err error) {
+	exec := dc.(driver.ExecerContext)
 	// Repeats within the batch: the first occurrence wins.
 	w.uniq = w.uniq[:0]
 	clear(w.index)
@@ -130,21 +166,28 @@ func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit
 		w.uniq = append(w.uniq, i)
 	}
 
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := exec.ExecContext(ctx, "BEGIN IMMEDIATE", nil); err != nil {
 		return res, err
 	}
 	defer func() {
 		if err != nil {
-			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+			_, _ = exec.ExecContext(context.Background(), "ROLLBACK", nil)
 		}
 	}()
 	var last int64
-	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM entries").Scan(&last); err != nil {
+	err = queryRows(ctx, dc, "SELECT coalesce(max(seq), 0) FROM entries", nil, func(row []driver.Value) error {
+		var ok bool
+		if last, ok = row[0].(int64); !ok {
+			return fmt.Errorf("max(seq) is %T", row[0])
+		}
+		return nil
+	})
+	if err != nil {
 		return res, err
 	}
 	for rest := w.uniq; len(rest) > 0; {
 		k := chunkSize(len(rest))
-		if last, err = w.insertChunk(ctx, conn, entries, rest[:k], last); err != nil {
+		if last, err = w.insertChunk(ctx, dc, entries, rest[:k], last); err != nil {
 			return res, err
 		}
 		rest = rest[k:]
@@ -152,7 +195,7 @@ func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := exec.ExecContext(ctx, "COMMIT", nil); err != nil {
 		return res, err
 	}
 	if len(w.index) > maxKeptIndex {
@@ -172,15 +215,15 @@ func (w *writeState) append(ctx context.Context, conn *sql.Conn, entries []audit
 // insertChunk inserts the entries at positions chunk, after the row with
 // seq last, sets their Seq (left 0 for ids already recorded) and returns
 // the new last seq.
-func (w *writeState) insertChunk(ctx context.Context, conn *sql.Conn, entries []audit.Entry, chunk []int, last int64) (int64, error) {
-	st, err := w.insert(ctx, conn, len(chunk))
+func (w *writeState) insertChunk(ctx context.Context, dc driver.Conn, entries []audit.Entry, chunk []int, last int64) (int64, error) {
+	st, err := w.insert(ctx, dc, len(chunk))
 	if err != nil {
 		return 0, err
 	}
-	args := w.args[:0]
-	for _, i := range chunk {
+	args := w.args[:len(chunk)*numColumns]
+	for k, i := range chunk {
 		e := &entries[i]
-		details := "{}"
+		var details any = "{}"
 		if len(e.Details) > 0 {
 			details = string(e.Details)
 		}
@@ -188,11 +231,23 @@ func (w *writeState) insertChunk(ctx context.Context, conn *sql.Conn, entries []
 		if e.DurationMS != nil {
 			dur = *e.DurationMS
 		}
-		args = append(args, e.EventID, e.SourceType, e.Timestamp.UnixNano(), string(e.Type),
-			int64(e.Severity.Rank()), e.Message, e.ExecutionID, e.NodeID, details, e.Error, dur)
+		a := args[k*numColumns : (k+1)*numColumns]
+		a[0].Value = e.EventID
+		a[1].Value = e.SourceType
+		a[2].Value = e.Timestamp.UnixNano()
+		a[3].Value = string(e.Type)
+		a[4].Value = int64(e.Severity.Rank())
+		a[5].Value = e.Message
+		a[6].Value = e.ExecutionID
+		a[7].Value = e.NodeID
+		a[8].Value = details
+		a[9].Value = e.Error
+		a[10].Value = dur
 	}
-	r, err := st.ExecContext(ctx, args...)
-	clear(args)
+	r, err := st.ExecContext(ctx, args)
+	for i := range args {
+		args[i].Value = nil
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -211,23 +266,40 @@ func (w *writeState) insertChunk(ctx context.Context, conn *sql.Conn, entries []
 		return last, nil
 	}
 	// Some ids were already recorded: read back which rows went in.
-	rows, err := conn.QueryContext(ctx, "SELECT seq, event_id FROM entries WHERE seq > ? ORDER BY seq", last)
+	err = queryRows(ctx, dc, "SELECT seq, event_id FROM entries WHERE seq > ? ORDER BY seq",
+		[]driver.NamedValue{{Ordinal: 1, Value: last}}, func(row []driver.Value) error {
+			seq, ok := row[0].(int64)
+			id, ok2 := row[1].(string)
+			if !ok || !ok2 {
+				return fmt.Errorf("read back %T %T", row[0], row[1])
+			}
+			i, ok := w.index[id]
+			if !ok {
+				return fmt.Errorf("row %d (%s) was not inserted by this batch", seq, id)
+			}
+			entries[i].Seq = seq
+			last = seq
+			return nil
+		})
+	return last, err
+}
+
+// queryRows runs a query on a driver connection and calls fn for each row.
+func queryRows(ctx context.Context, dc driver.Conn, q string, args []driver.NamedValue, fn func([]driver.Value) error) error {
+	rows, err := dc.(driver.QueryerContext).QueryContext(ctx, q, args)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var id string
-		if err := rows.Scan(&seq, &id); err != nil {
-			return 0, err
+	row := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(row); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
 		}
-		i, ok := w.index[id]
-		if !ok {
-			return 0, fmt.Errorf("row %d (%s) was not inserted by this batch", seq, id)
+		if err := fn(row); err != nil {
+			return err
 		}
-		entries[i].Seq = seq
-		last = seq
 	}
-	return last, rows.Err()
 }
