@@ -27,7 +27,7 @@ type queries struct {
 	executions   string
 }
 
-// entryColumns are the columns scanEntry reads, in order.
+// entryColumns are the columns Query reads (readEntries, scanEntry), in order.
 const entryColumns = `seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
 	execution_id, node_id, details, error, duration_ms`
 
@@ -53,12 +53,8 @@ func newQueries(schema string) queries {
 		entries: t,
 		seqName: pgx.Identifier{schema, "entries_seq"}.Sanitize(),
 	}
-	// $1 = number of staged rows, $2 = sequence. The block base+1..base+$1
-	// is reserved in one step (the append lock makes nextval and setval
-	// atomic together); staged row ord k gets seq base+k, so seqs follow
-	// batch order. Rows whose event_id exists already are skipped and their
-	// seq left unused.
-	// $1 = the batch's event ids (distinct), $2 = sequence, $3 = len($1).
+	// The checked way: $1 = the batch's event ids (distinct), $2 =
+	// sequence, $3 = len($1).
 	// Returns the ids already recorded and base: the new entries get seqs
 	// base+1..base+n, n = $3 - duplicates, reserved in one step (the append
 	// lock makes nextval and setval atomic together). base is 0 when n is 0.
@@ -72,6 +68,10 @@ FROM d`
 	// $1 = sequence, $2 = n >= 1: reserves base+1..base+n, returns base.
 	q.reserveBlock = `SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1) - $2`
 	q.copy = "COPY " + t + " (" + strings.Join(entryInsertColumns, ", ") + ") FROM STDIN (FORMAT binary)"
+	// modeStaging: $1 = number of staged rows, $2 = sequence. The block
+	// base+1..base+$1 is reserved in one step; staged row ord k gets seq
+	// base+k, so seqs follow batch order. Rows whose event_id exists
+	// already are skipped and their seq left unused.
 	q.insertStaged = `WITH blk AS MATERIALIZED (
 	SELECT setval($2::regclass, nextval($2::regclass) + $1 - 1) - $1 AS base
 ), ins AS (
