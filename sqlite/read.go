@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math"
 	"strings"
@@ -25,20 +27,29 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error
 		return nil, fmt.Errorf("sqlite: query: %w", err)
 	}
 	q, args := buildQuery(f)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return nil, wrap(ctx, "query", err)
 	}
-	defer rows.Close()
+	defer conn.Close()
 	out := make([]audit.Entry, 0, min(f.EffectiveLimit(), 1024))
-	for rows.Next() {
-		var e audit.Entry
-		if err := scanEntry(rows, &e); err != nil {
-			return nil, wrap(ctx, "query", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	// Rows are decoded straight from the driver's values: no database/sql
+	// conversion and copy per column.
+	err = conn.Raw(func(dc any) error {
+		return queryRows(ctx, dc.(driver.Conn), q, named, func(row []driver.Value) error {
+			var e audit.Entry
+			if err := decodeEntry(row, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	if err != nil {
 		return nil, wrap(ctx, "query", err)
 	}
 	return out, nil
@@ -100,26 +111,58 @@ func unixNano(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// scanEntry reads one row of selectColumns.
-func scanEntry(rows *sql.Rows, e *audit.Entry) error {
-	var ts, sev int64
-	var details []byte
-	var dur sql.NullFloat64
-	if err := rows.Scan(&e.Seq, &e.EventID, &e.SourceType, &ts, (*string)(&e.Type), &sev,
-		&e.Message, &e.ExecutionID, &e.NodeID, &details, &e.Error, &dur); err != nil {
-		return err
+// decodeEntry fills e from one row of selectColumns as the driver returns
+// it: int64, float64, string (or []byte) and nil.
+func decodeEntry(row []driver.Value, e *audit.Entry) error {
+	var ok [12]bool
+	e.Seq, ok[0] = row[0].(int64)
+	e.EventID, ok[1] = text(row[1])
+	e.SourceType, ok[2] = text(row[2])
+	ts, tsOK := row[3].(int64)
+	ok[3] = tsOK
+	var typ string
+	typ, ok[4] = text(row[4])
+	e.Type = audit.Type(typ)
+	sev, sevOK := row[5].(int64)
+	ok[5] = sevOK && sev >= 0 && sev < int64(len(severities))
+	e.Message, ok[6] = text(row[6])
+	e.ExecutionID, ok[7] = text(row[7])
+	e.NodeID, ok[8] = text(row[8])
+	switch d := row[9].(type) {
+	case string:
+		e.Details, ok[9] = []byte(d), true
+	case []byte:
+		e.Details, ok[9] = bytes.Clone(d), true
 	}
-	if sev < 0 || sev >= int64(len(severities)) {
-		return fmt.Errorf("entry %d: severity rank %d out of range", e.Seq, sev)
+	e.Error, ok[10] = text(row[10])
+	switch d := row[11].(type) {
+	case nil:
+		ok[11] = true
+	case float64:
+		e.DurationMS, ok[11] = &d, true
+	case int64:
+		f := float64(d)
+		e.DurationMS, ok[11] = &f, true
+	}
+	for i, good := range ok {
+		if !good {
+			return fmt.Errorf("entry %d: column %d holds %T %v", e.Seq, i, row[i], row[i])
+		}
 	}
 	e.Severity = severities[sev]
 	e.Timestamp = time.Unix(0, ts).UTC()
-	e.Details = details
-	if dur.Valid {
-		d := dur.Float64
-		e.DurationMS = &d
-	}
 	return nil
+}
+
+// text returns a TEXT column's value.
+func text(v driver.Value) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case []byte:
+		return string(t), true
+	}
+	return "", false
 }
 
 // Count returns the number of entries. See audit.Store.
