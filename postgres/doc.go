@@ -62,28 +62,38 @@
 // writers a transaction holding seq 7 can commit after one holding seq 8. A
 // reader paging with Filter.After = 8 would then never see 7. This store
 // closes that gap by serialising the seq-assigning part of Append on a
-// transaction-level advisory lock (one per schema): the COPY into staging
-// runs outside the lock, then Append takes the lock, reserves a block of
-// seqs (nextval + setval in one statement), inserts, and commits; COMMIT
-// makes the rows visible before it releases the lock. The next writer can
-// only draw seqs after that, so every entry with a smaller seq is visible
-// before any entry with a larger one, and a reader whose previous page ended
-// at seq n can never later discover an entry below n. Seqs of rolled-back
-// batches and of duplicates are never used: gaps are allowed, reuse is not.
+// transaction-level advisory lock (one per schema): Append takes the lock,
+// reserves a block of seqs (nextval + setval in one statement), writes, and
+// commits; COMMIT makes the rows visible before it releases the lock. The
+// next writer can only draw seqs after that, so every entry with a smaller
+// seq is visible before any entry with a larger one, and a reader whose
+// previous page ended at seq n can never later discover an entry below n.
+// Seqs of rolled-back batches and of duplicates are never used: gaps are
+// allowed, reuse is not.
 //
 // The cost is that appends to one schema commit one at a time. The
 // audit.Recorder has a single writer per process, so within a process
-// nothing is lost; across processes the lock is held for the check, the
-// COPY and the commit of one batch, and batches of hundreds of entries keep
-// the per-commit overhead (mostly the WAL flush) spread thin, so several
-// processes together append about as fast as one
-// (BenchmarkAppendConcurrent). The
-// alternatives were a counter row (the same serialisation with more WAL)
-// and a reader-side "safe horizon" from pg_snapshot_xmin (no writer
+// nothing is lost; across processes the lock is held for the COPY and the
+// commit of one batch, and with batches of hundreds of entries several
+// processes together append about as fast as one: the server's CPU and WAL
+// flushes are the limit, not the lock (BenchmarkAppendConcurrent).
+//
+// The alternatives were a counter row (the same serialisation with more
+// WAL) and a reader-side "safe horizon" from pg_snapshot_xmin (no writer
 // serialisation, but every reader must hide entries newer than the oldest
-// transaction in flight anywhere in the cluster, which stalls readers behind
-// unrelated long transactions); the lock is the simplest to prove, and the
-// package tests prove it both deterministically (a writer held before its
-// commit blocks the next writer's seqs) and under stress (several stores,
-// writers and paging readers, every reader sees every entry exactly once).
+// transaction in flight anywhere in the cluster, which stalls readers
+// behind unrelated long transactions). The lock is the simplest to prove,
+// and the package tests prove it both deterministically
+// (TestAppendSeqFollowsCommitOrder: a writer held before its commit blocks
+// the next writer's seqs; with the lock off, the same test shows a reader
+// skipping an entry) and under stress (TestStressConcurrentStoresPagingReaders:
+// several stores, writers and paging readers, every reader sees every entry
+// exactly once; with the lock off, readers miss entries).
+//
+// # Reading
+//
+// Query builds one statement from the filter (ordered by seq, LIMIT from
+// audit.Filter.EffectiveLimit) and decodes the rows' binary form itself.
+// Summary and Executions aggregate in SQL with the semantics of
+// audit.Summarize (checked against it by the tests).
 package postgres
