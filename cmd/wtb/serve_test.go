@@ -22,6 +22,7 @@ import (
 
 	"wtb/audit"
 	"wtb/event"
+	"wtb/postgres/pgtest"
 )
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
@@ -353,5 +354,121 @@ func TestServeEnvironmentAndStop(t *testing.T) {
 	r := run(t, "", "audit", "export", "--db", db)
 	if n := strings.Count(r.stdout, "\n"); r.code != 0 || n != 2 {
 		t.Fatalf("export after serve: exit %d, %d lines", r.code, n)
+	}
+}
+
+// serveInProcess runs `wtb serve args...` in-process and returns its base
+// URL and a function that stops it and returns its exit status.
+func serveInProcess(t *testing.T, args ...string) (string, func() int) {
+	t.Helper()
+	resetFlags(rootCmd)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errOut bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- execute(ctx, append([]string{"serve"}, args...), strings.NewReader(""), pw, &errOut)
+		pw.Close()
+	}()
+	br := bufio.NewReader(pr)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve: %v (exit %d: %s)", err, <-code, errOut.String())
+	}
+	go io.Copy(io.Discard, br)
+	m := listenRE.FindStringSubmatch(line)
+	if m == nil {
+		cancel()
+		t.Fatalf("first line %q", line)
+	}
+	return m[1], func() int {
+		cancel()
+		select {
+		case c := <-code:
+			if c != 0 {
+				t.Logf("serve stderr: %s", errOut.String())
+			}
+			return c
+		case <-time.After(time.Minute):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+}
+
+// The service on PostgreSQL: ingest, query, resume a stream, summary. Skipped
+// when the server is unreachable, except with CI=true.
+func TestServePostgres(t *testing.T) {
+	store := pgtest.StoreURL(t)
+	for _, k := range []string{envDB, envStore, envSync, envAddr, envTokens} {
+		t.Setenv(k, "")
+	}
+	base, stop := serveInProcess(t, "--addr", "127.0.0.1:0", "--store", store)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var evs []event.Event
+	for i := range 30 {
+		ev := event.New[event.NodeStarted]()
+		ev.ExecutionID, ev.NodeID = "pg-exec", fmt.Sprintf("n%d", i)
+		evs = append(evs, ev)
+	}
+	if ok, err := postBatch(client, base, evs); !ok {
+		t.Fatalf("ingest: %v", err)
+	}
+	if ok, err := postBatch(client, base, evs[:10]); !ok {
+		t.Fatalf("ingest again: %v", err)
+	}
+	ids := storedIDs(t, base)
+	if len(ids) != 30 {
+		t.Fatalf("%d events stored, want 30", len(ids))
+	}
+	for _, ev := range evs {
+		if ids[ev.EventID()] != 1 {
+			t.Fatalf("event %s stored %d times", ev.EventID(), ids[ev.EventID()])
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/stream?topic=execution:pg-exec", nil)
+	req.Header.Set("Last-Event-ID", "0")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(res.Body)
+	var got []string
+	for len(got) < 30 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d entries: %v", len(got), err)
+		}
+		if strings.HasPrefix(line, "data: ") {
+			var e audit.Entry
+			if err := json.Unmarshal([]byte(line[6:]), &e); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, e.EventID)
+		}
+	}
+	res.Body.Close()
+	for i, ev := range evs {
+		if got[i] != ev.EventID() {
+			t.Fatalf("stream entry %d is %s, want %s", i, got[i], ev.EventID())
+		}
+	}
+
+	res, err = client.Get(base + "/v1/executions/pg-exec/summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum audit.Summary
+	err = json.NewDecoder(res.Body).Decode(&sum)
+	res.Body.Close()
+	if err != nil || sum.TotalEntries != 30 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+	if c := stop(); c != 0 {
+		t.Fatalf("exit %d", c)
 	}
 }
