@@ -26,6 +26,11 @@
 // request, or earlier in the same one) counts as a duplicate and is not
 // recorded again, so a client that lost an answer simply sends again.
 //
+// Ingest writes through the recorder rather than through the bus, because
+// the answer must wait for a whole batch to be durable; with Options.Bus
+// set, the events recorded are published on the bus afterwards, so that
+// in-process subscribers see what the service ingested.
+//
 // # Errors
 //
 // Every error is answered as JSON {"error": {"code", "message", "index"}},

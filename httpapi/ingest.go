@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,6 +86,9 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError 
 		return s.recordError(r, err)
 	}
 	s.countIngested(events, res)
+	if s.opts.Bus != nil {
+		s.publish(r, events, res)
+	}
 	out := IngestResult{Accepted: res.Appended, Duplicates: len(res.Duplicates)}
 	b, _ := json.Marshal(out)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
@@ -132,6 +136,24 @@ func (s *Server) countIngested(events []event.Event, res audit.AppendResult) {
 	}
 	for name, n := range counts {
 		s.metrics.ingested.WithLabelValues(name).Add(float64(n))
+	}
+}
+
+// publish puts the events a request recorded on the bus.
+func (s *Server) publish(r *http.Request, events []event.Event, res audit.AppendResult) {
+	ctx := context.WithoutCancel(r.Context())
+	dup := make(map[string]int, len(res.Duplicates))
+	for _, id := range res.Duplicates {
+		dup[id]++
+	}
+	for _, ev := range events {
+		if n := dup[ev.EventID()]; n > 0 {
+			dup[ev.EventID()] = n - 1
+			continue
+		}
+		if err := s.opts.Bus.Publish(ctx, ev); err != nil {
+			s.log.Warn("httpapi: publishing an ingested event on the bus", "event_id", ev.EventID(), "error", err)
+		}
 	}
 }
 

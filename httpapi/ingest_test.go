@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"wtb/audit"
+	"wtb/bus"
 	"wtb/event"
 )
 
@@ -260,6 +262,35 @@ func TestNotFoundRoute(t *testing.T) {
 		}
 		if r.status != 404 || parseError(t, r).Error.Code != CodeNotFound {
 			t.Fatalf("%s: %d %s", p, r.status, r.body)
+		}
+	}
+}
+
+// With a bus, every event recorded (and no duplicate) is published, in
+// request order, before the answer.
+func TestIngestPublishesOnBus(t *testing.T) {
+	b := bus.New()
+	defer b.Close()
+	var mu sync.Mutex
+	var got []string
+	b.SubscribeAll(func(_ context.Context, ev event.Event) error {
+		mu.Lock()
+		got = append(got, ev.EventID())
+		mu.Unlock()
+		return nil
+	})
+	env := newEnv(t, Options{Bus: b})
+	evs := nodeEvents("bus", 4)
+	env.ingest(evs[:2])
+	env.ingest(evs) // two duplicates, two new
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 4 {
+		t.Fatalf("bus saw %d events, want 4", len(got))
+	}
+	for i, ev := range evs {
+		if got[i] != ev.EventID() {
+			t.Fatalf("bus event %d is %s, want %s", i, got[i], ev.EventID())
 		}
 	}
 }

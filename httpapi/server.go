@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"wtb/audit"
+	"wtb/bus"
 )
 
 // Defaults of Options.
@@ -73,6 +74,11 @@ type Options struct {
 	// MaxTimelineEntries bounds the entries a timeline reads (default
 	// DefaultMaxTimeline); a longer execution is answered 422.
 	MaxTimelineEntries int
+	// Bus, when set, receives every event an ingest request recorded
+	// (duplicates left out), published in request order from the request's
+	// goroutine once the events are durable and before the answer. A bus
+	// subscriber that must not slow ingest subscribes asynchronously.
+	Bus *bus.Bus
 	// OriginPatterns lists the host patterns (path.Match syntax, e.g.
 	// "dash.example.com" or "*.example.com") whose pages may open WebSocket
 	// streams; same-origin requests are always allowed.
