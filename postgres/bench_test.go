@@ -185,7 +185,7 @@ func BenchmarkRecorder(b *testing.B) {
 // Schema and shape of the 10-million-entry query benchmark. Its data is
 // built once, server-side, and kept for later runs.
 const (
-	bench10MSchema     = "wtb_bench_10m"
+	bench10MSchema     = "wtb_bench_10m_v2"
 	bench10MEntries    = 10_000_000
 	bench10MPerExec    = 1000
 	bench10MConcurrent = 100 // executions interleaved at any time
@@ -224,8 +224,11 @@ func open10M(b *testing.B) *Store {
 
 // BenchmarkQueryExecution10M queries one execution's 1,000 entries among
 // 10,000,000. The executions run interleaved, 100 at a time, so one
-// execution's entries are spread over 100,000 rows of the table (1,000
-// heap pages), as concurrent workflows would leave them. "random" picks any
+// execution's entries arrive spread over 100,000 entries, as concurrent
+// workflows would leave them; the table is laid out as Append writes such
+// a stream through the recorder's batches of 1,000 (each execution's 10
+// entries of a batch together), so they lie on about 100 heap pages,
+// against 1,000 if rows were written in arrival order. "random" picks any
 // of the 10,000 executions (its pages mostly come from the OS page cache
 // through the server's shared_buffers), "recent" one of the last 100
 // (pages the server holds, as for executions just recorded). Select it
@@ -326,7 +329,12 @@ func (s *Store) build10M(ctx context.Context, b *testing.B) error {
 		"TRUNCATE " + t,
 		"ALTER TABLE " + t + " DROP CONSTRAINT entries_pkey, DROP CONSTRAINT entries_event_id_key",
 		"DROP INDEX " + pgxIdent(s.schema, "entries_execution_seq"),
-		fmt.Sprintf(`INSERT INTO %s (seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
+		// Row i of the heap belongs to batch i/1000 of the recorder;
+		// within a batch, Append writes each execution's entries together
+		// (slot = (i%1000)/10 of the 100 running executions, k = i%10 its
+		// k-th entry of the batch) while seqs follow the batch's order of
+		// arrival: round robin over the running executions.
+		fmt.Sprintf(`INSERT INTO %[1]s (seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
 			execution_id, node_id, details, error, duration_ms)
 		SELECT g,
 			'bench-' || lpad(g::text, 10, '0'),
@@ -341,7 +349,9 @@ func (s *Store) build10M(ctx context.Context, b *testing.B) error {
 			'{"node_name":"Transform","result_keys":["rows","schema"]}',
 			NULL,
 			12.5
-		FROM generate_series(1, %[4]d) AS g`, t, bench10MPerExec*bench10MConcurrent, bench10MConcurrent, bench10MEntries),
+		FROM generate_series(0, %[4]d - 1) AS i,
+			LATERAL (SELECT (i / 1000) * 1000 + (i %% 10) * %[3]d + (i %% 1000) / 10 + 1 AS g) AS seqs`,
+			t, bench10MPerExec*bench10MConcurrent, bench10MConcurrent, bench10MEntries),
 		"ALTER TABLE " + t + " ADD CONSTRAINT entries_pkey PRIMARY KEY (seq), ADD CONSTRAINT entries_event_id_key UNIQUE (event_id)",
 		"CREATE INDEX entries_execution_seq ON " + t + " (execution_id, seq)",
 		fmt.Sprintf("SELECT setval('%s', %d)", strings.ReplaceAll(s.q.seqName, "'", "''"), bench10MEntries),

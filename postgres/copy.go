@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +20,16 @@ import (
 // with the types of migration 0001. Rows are encoded before their seqs are
 // known, so that encoding overlaps the server's lock and duplicate check;
 // setSeqs fills them in afterwards.
+//
+// The rows are written grouped by execution id (seqs still follow the
+// batch order): when many executions run at once, a batch interleaves
+// their entries, and grouping keeps each execution's entries of the batch
+// on one or two heap pages instead of one page per entry. Reading an
+// execution then touches about one page per batch it appears in.
 type copyStream struct {
 	buf   *[]byte // pooled
-	seqAt []int   // offset of each row's seq value in buf
+	seqAt []int   // offset in buf of the seq of the j-th row of rows
+	order []int   // positions in rows, in the order they are written
 }
 
 // encode writes entries[rows[j]] as rows of the stream.
@@ -28,11 +37,21 @@ func (cs *copyStream) encode(entries []audit.Entry, rows []int) {
 	if cs.buf == nil {
 		cs.buf = copyBufs.Get().(*[]byte)
 	}
+	cs.order = cs.order[:0]
+	for j := range rows {
+		cs.order = append(cs.order, j)
+	}
+	byExecution := func(a, b int) int {
+		return strings.Compare(entries[rows[a]].ExecutionID, entries[rows[b]].ExecutionID)
+	}
+	if !slices.IsSortedFunc(cs.order, byExecution) {
+		slices.SortStableFunc(cs.order, byExecution)
+	}
+	cs.seqAt = slices.Grow(cs.seqAt[:0], len(rows))[:len(rows)]
 	b := append((*cs.buf)[:0], copyHeader...)
-	cs.seqAt = cs.seqAt[:0]
-	for _, i := range rows {
-		cs.seqAt = append(cs.seqAt, len(b)+2+4) // after field count and length
-		b = appendCopyRow(b, 0, &entries[i])
+	for _, j := range cs.order {
+		cs.seqAt[j] = len(b) + 2 + 4 // after field count and length
+		b = appendCopyRow(b, 0, &entries[rows[j]])
 	}
 	*cs.buf = binary.BigEndian.AppendUint16(b, 0xffff) // trailer: -1
 }

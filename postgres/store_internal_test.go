@@ -643,3 +643,45 @@ func TestIsDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendGroupsRowsByExecution checks the physical layout Append
+// writes: seqs follow the batch order, while the rows lie on the heap
+// grouped by execution id.
+func TestAppendGroupsRowsByExecution(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	s := openSchema(t, dsn, schema, Options{})
+	var batch []audit.Entry
+	for i := range 200 { // 10 executions, interleaved
+		batch = append(batch, entry(fmt.Sprintf("e%03d", i), fmt.Sprintf("exec-%d", (i*7)%10)))
+	}
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(batch); i++ {
+		if batch[i].Seq <= batch[i-1].Seq {
+			t.Fatalf("seq %d of entry %d not above %d: seqs must follow the batch order", batch[i].Seq, i, batch[i-1].Seq)
+		}
+	}
+	rows, err := s.pool.Query(ctx, "SELECT execution_id, seq FROM "+s.q.entries+" ORDER BY ctid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Exec string
+		Seq  int64
+	}
+	heap, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heap) != len(batch) {
+		t.Fatalf("%d rows on the heap, want %d", len(heap), len(batch))
+	}
+	for i := 1; i < len(heap); i++ {
+		a, b := heap[i-1], heap[i]
+		if a.Exec > b.Exec || (a.Exec == b.Exec && a.Seq >= b.Seq) {
+			t.Fatalf("heap order not grouped by execution then seq: %v before %v", a, b)
+		}
+	}
+}
