@@ -29,7 +29,7 @@ const (
 	DefaultReadTimeout     = 30 * time.Second
 	DefaultReadyTimeout    = 2 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second
-	DefaultMaxTimeline     = 1_000_000
+	DefaultMaxTimeline     = 100_000
 	// MaxWSMessage bounds a message a WebSocket client sends, in bytes.
 	MaxWSMessage = 64 << 10
 	// MaxTopics bounds the topics of one live client.
