@@ -263,3 +263,16 @@ func TestExecutionsSummaryTimeline(t *testing.T) {
 		}
 	})
 }
+
+func TestTimelineLimit(t *testing.T) {
+	env := newEnv(t, Options{MaxTimelineEntries: 5})
+	env.ingest(nodeEvents("long", 6))
+	env.ingest(nodeEvents("short", 5))
+	if r := env.get("/v1/executions/short/timeline"); r.status != 200 {
+		t.Fatalf("short: %d %s", r.status, r.body)
+	}
+	r := env.get("/v1/executions/long/timeline")
+	if r.status != 422 || parseError(t, r).Error.Code != CodeTooManyEntries {
+		t.Fatalf("long: %d %s", r.status, r.body)
+	}
+}
