@@ -147,15 +147,24 @@ const endToEndEvents = 1_000_000
 // until all are durable; one op is the whole million. Run it with
 // -benchtime=1x.
 func BenchmarkEndToEnd(b *testing.B) {
-	for _, sm := range []sqlite.Sync{sqlite.SyncNormal, sqlite.SyncFull} {
-		b.Run(sm.String(), func(b *testing.B) {
+	cases := []struct {
+		sync     sqlite.Sync
+		maxBatch int // 0: the recorder's default
+	}{{sqlite.SyncNormal, 0}, {sqlite.SyncFull, 0}, {sqlite.SyncNormal, 4096}, {sqlite.SyncFull, 4096}}
+	for _, c := range cases {
+		sm := c.sync
+		name := sm.String()
+		if c.maxBatch > 0 {
+			name += fmt.Sprintf("/batch=%d", c.maxBatch)
+		}
+		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			var total, cpu time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				s := openTemp(b, sqlite.Options{Sync: sm})
-				rec := audit.NewRecorder(s, audit.RecorderOptions{})
+				rec := audit.NewRecorder(s, audit.RecorderOptions{MaxBatch: c.maxBatch})
 				bs := bus.New()
 				l := audit.NewListener(rec)
 				l.Attach(bs)

@@ -1,32 +1,3 @@
-// Package sqlite is the embedded audit.Store: one SQLite file in WAL mode,
-// written by one connection (writes are serialised, each Append is one
-// transaction) and read by a small pool of connections that never block the
-// writer.
-//
-// Entries live in one table, entries, with seq as the rowid (strictly
-// increasing, never reused: rows are never deleted), timestamps as Unix
-// nanoseconds in UTC, severities as their rank, and indexes on event_id
-// (unique: the idempotency key), (execution_id, seq), (node_id, seq),
-// (event_type, seq) and ts. The schema is created and upgraded on Open by
-// the numbered migrations embedded in the binary (migrations/NNNN_name.sql,
-// recorded in schema_migrations).
-//
-// # Durability
-//
-// Sync chooses what a committed Append survives. SyncNormal (the default,
-// synchronous=NORMAL in WAL mode): a crash or kill of the process loses
-// nothing committed; a power loss or operating system crash may lose the
-// last transactions committed before it, never corrupts the file, and
-// never leaves part of a batch. SyncFull (synchronous=FULL): the WAL is
-// synced to disk on every commit, so committed batches also survive a power
-// loss, at the cost of one fsync per Append.
-//
-// # Drivers
-//
-// Two drivers are supported: github.com/mattn/go-sqlite3 (cgo, DriverCgo)
-// and modernc.org/sqlite (pure Go, DriverPure). DriverCgo is the default
-// when the binary is built with cgo: it inserts about twice as fast (see
-// BenchmarkDriverInsert). Without cgo the default is DriverPure.
 package sqlite
 
 import (
