@@ -51,6 +51,7 @@ type config struct {
 	cpuProfile string
 	linger     time.Duration
 	recBatch   int
+	delay      time.Duration
 	url        string
 	db         string
 	sync       string
@@ -99,6 +100,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&cfg.duration, "duration", 0, "run at most this long (at most 5m)")
 	fs.DurationVar(&cfg.linger, "linger", 0, "recorder linger of the in-process server (0: the default)")
 	fs.IntVar(&cfg.recBatch, "append-batch", 0, "largest Append of the in-process server's recorder (0: the default)")
+	fs.DurationVar(&cfg.delay, "stream-delay", 0, "live stream batching delay of the in-process server (0: the default)")
 	fs.IntVar(&cfg.events, "events", 0, "send at most this many events")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (client and in-process server) to this file")
 	switch cfg.mode {
@@ -202,8 +204,9 @@ func target(ctx context.Context, cfg config, out io.Writer) (string, func(), err
 		return "", nil, err
 	}
 	srv, err := httpapi.New(st, httpapi.Options{
-		Recorder: audit.RecorderOptions{Linger: cfg.linger, MaxBatch: cfg.recBatch},
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Recorder:    audit.RecorderOptions{Linger: cfg.linger, MaxBatch: cfg.recBatch},
+		StreamDelay: cfg.delay,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		st.Close()
