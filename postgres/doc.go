@@ -37,7 +37,11 @@
 // straight into entries with COPY in binary format (encoded by the package
 // while the server takes the lock, seqs filled in afterwards), and commits.
 // BEGIN, the lock and the reservation travel in one pipeline, so a batch
-// costs three round trips. The batch is all or nothing.
+// costs three round trips. The batch is all or nothing. Rows are written
+// grouped by execution id, while their seqs follow the batch order: when
+// many executions run at once, each one's entries of a batch share a heap
+// page, and reading an execution touches about one page per batch instead
+// of one per entry.
 //
 // Idempotency on event_id: duplicates across batches are rare when
 // recording (a retried or re-imported batch), so a batch is first written
