@@ -41,3 +41,14 @@ func ExampleOpen() {
 	// 1 Execution started 2026-01-09T12:00:00Z
 	// wf-1 running 1
 }
+
+func ExampleParseSync() {
+	for _, flag := range []string{"normal", "full", "off"} {
+		s, err := sqlite.ParseSync(flag)
+		fmt.Println(s, err)
+	}
+	// Output:
+	// normal <nil>
+	// full <nil>
+	// normal sqlite: unknown sync mode "off" (want normal or full)
+}

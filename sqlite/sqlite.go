@@ -220,7 +220,10 @@ func (s *Store) checkpointLoop() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.BusyTimeout)
 		if _, err := s.cdb.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			err = fmt.Errorf("sqlite: checkpoint %s: %w", s.path, err)
 			s.ckptErr.Store(&err)
+		} else {
+			s.ckptErr.Store(nil)
 		}
 		cancel()
 		select {
@@ -229,6 +232,16 @@ func (s *Store) checkpointLoop() {
 		case <-time.After(checkpointInterval):
 		}
 	}
+}
+
+// CheckpointError returns the error of the last background checkpoint that
+// failed, or nil. A failed checkpoint loses nothing (the WAL keeps the
+// pages) and is retried after the next commit.
+func (s *Store) CheckpointError() error {
+	if p := s.ckptErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // committed tells the checkpointer that the WAL grew.

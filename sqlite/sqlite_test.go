@@ -150,6 +150,9 @@ func TestModes(t *testing.T) {
 					if err != nil || n != int64(3*(round+1)) {
 						t.Fatalf("Count = %d, %v", n, err)
 					}
+					if err := s.CheckpointError(); err != nil {
+						t.Fatal(err)
+					}
 					if err := s.Close(); err != nil {
 						t.Fatal(err)
 					}
