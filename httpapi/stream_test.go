@@ -556,3 +556,43 @@ func TestWebSocketOrigin(t *testing.T) {
 		cancel()
 	}
 }
+
+// The server pings idle WebSocket clients every Heartbeat.
+func TestWebSocketHeartbeat(t *testing.T) {
+	env := newEnv(t, Options{Heartbeat: 20 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pings := make(chan struct{}, 100)
+	u := "ws" + strings.TrimPrefix(env.ts.URL, "http") + "/v1/ws"
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pings <- struct{}{}:
+			default:
+			}
+			return true
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	read := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
+	for range 3 {
+		select {
+		case <-pings:
+		case err := <-read:
+			t.Fatalf("connection ended: %v", err)
+		case <-ctx.Done():
+			t.Fatal("no ping")
+		}
+	}
+}
