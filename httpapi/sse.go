@@ -65,6 +65,9 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 		resume = true
 	}
 	sink, ctx, err := s.openSSE(w, r)
+	if isSinkError(err) {
+		return nil
+	}
 	if err != nil {
 		return newError(http.StatusInternalServerError, CodeInternal, "starting the stream: "+err.Error())
 	}
@@ -214,7 +217,7 @@ func (s *Server) openSSE(w http.ResponseWriter, r *http.Request) (sseSink, conte
 			cs := &connSink{conn: conn, timeout: s.opts.WriteTimeout, cancel: cancel}
 			if err := cs.write([][]byte{sseHeader}); err != nil {
 				cs.close()
-				return nil, nil, err
+				return nil, nil, err // a sinkError: the client is gone
 			}
 			return cs, ctx, nil
 		}
