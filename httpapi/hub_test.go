@@ -155,3 +155,26 @@ func TestCatchUp(t *testing.T) {
 		t.Fatalf("catchUp of a client that never keeps up: %v after %d entries", err, rounds)
 	}
 }
+
+// A replay stops at the shutdown of the streams.
+func TestCatchUpShutdown(t *testing.T) {
+	st := audit.NewMemoryStore()
+	defer st.Close()
+	if _, err := st.Append(context.Background(), testEntries(3, "s")); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	topics := topicSet{{all: true}}
+	sub := srv.hub.subscribe(topics, 10, false)
+	defer srv.hub.unsubscribe(sub)
+	srv.CloseStreams()
+	n := 0
+	_, err = srv.catchUp(context.Background(), sub, topics, 0, func(*liveEntry) error { n++; return nil })
+	if !errors.Is(err, errShuttingDown) || n != 0 {
+		t.Fatalf("catchUp after CloseStreams: %v, %d entries", err, n)
+	}
+}

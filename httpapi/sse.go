@@ -110,6 +110,9 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 		case errors.Is(err, errCannotCatchUp):
 			end(ReasonSlowConsumer, "the client reads slower than entries are recorded; resume with Last-Event-ID")
 			return nil
+		case errors.Is(err, errShuttingDown):
+			end(ReasonShutdown, "the server is shutting down; resume with Last-Event-ID")
+			return nil
 		case err != nil && ctx.Err() == nil && !isSinkError(err):
 			end(ReasonStoreError, "replay failed; resume with Last-Event-ID")
 			return nil

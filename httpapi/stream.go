@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"wtb/audit"
@@ -37,6 +38,11 @@ func (s *Server) replay(ctx context.Context, topics topicSet, after int64, emit 
 	f.Limit = replayPage
 	last := after
 	for {
+		select {
+		case <-s.closing:
+			return last, errShuttingDown
+		default:
+		}
 		f.After = last
 		es, err := s.store.Query(ctx, f)
 		if err != nil {
@@ -81,4 +87,8 @@ func (s *Server) catchUp(ctx context.Context, sub *subscriber, topics topicSet, 
 	}
 }
 
-var errCannotCatchUp = fmt.Errorf("httpapi: client cannot catch up with the log")
+// Errors that end a catch-up.
+var (
+	errCannotCatchUp = errors.New("httpapi: client cannot catch up with the log")
+	errShuttingDown  = errors.New("httpapi: server is shutting down")
+)

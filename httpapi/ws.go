@@ -151,6 +151,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 						closeWith(websocket.StatusTryAgainLater, ReasonSlowConsumer, last)
 						return nil
 					}
+					if errors.Is(err, errShuttingDown) {
+						closeWith(websocket.StatusGoingAway, ReasonShutdown, last)
+						return nil
+					}
 					if err != nil && ctx.Err() == nil && !isWriteError(err) {
 						closeWith(websocket.StatusInternalError, ReasonStoreError, last)
 						return nil
