@@ -97,6 +97,10 @@ func (s *MemoryStore) Append(ctx context.Context, entries []Entry) (AppendResult
 		} else {
 			c.Details = bytes.Clone(d)
 		}
+		if c.DurationMS != nil {
+			d := *c.DurationMS
+			c.DurationMS = &d
+		}
 		stored := s.add(c)
 		res.Appended++
 		if c.ExecutionID == "" {
@@ -149,6 +153,10 @@ func (s *MemoryStore) Query(ctx context.Context, f Filter) ([]Entry, error) {
 		if keep(e) {
 			c := *e
 			c.Details = bytes.Clone(e.Details)
+			if e.DurationMS != nil {
+				d := *e.DurationMS
+				c.DurationMS = &d
+			}
 			out = append(out, c)
 		}
 		return len(out) < limit

@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"LargeDetailsAndUnicode", testLargeDetails},
 		{"EmptyBatch", testEmptyBatch},
+		{"NoAliasing", testNoAliasing},
 		{"InvalidEntryRejectsBatch", testInvalidEntry},
 		{"IdempotentWithinBatch", testIdempotentWithinBatch},
 		{"IdempotentAcrossBatches", testIdempotentAcrossBatches},
@@ -466,6 +467,32 @@ func testLargeDetails(t *testing.T, s audit.Store) {
 	mustAppend(t, s, in)
 	checkEntries(t, "query", in, mustQuery(t, s, audit.Filter{}))
 	checkEntries(t, "query by node", in[:1], mustQuery(t, s, audit.Filter{NodeID: "n1", Limit: 1}))
+}
+
+// testNoAliasing checks that the store keeps its own copy of what it is
+// given and hands out copies: changing the caller's entries after Append,
+// or the entries a Query returned, changes nothing stored.
+func testNoAliasing(t *testing.T, s audit.Store) {
+	in := batch("alias", 2)
+	in[0].Details = json.RawMessage(`{"k":"original"}`)
+	want := slices.Clone(in)
+	for i := range want {
+		want[i].Details = slices.Clone(in[i].Details)
+		want[i].DurationMS = f64(*in[i].DurationMS)
+	}
+	mustAppend(t, s, in)
+	want[0].Seq, want[1].Seq = in[0].Seq, in[1].Seq
+	copy(in[0].Details, `{"k":"CHANGED!"}`)
+	*in[1].DurationMS = -1
+	in[0].Message = "changed"
+	got := mustQuery(t, s, audit.Filter{})
+	checkEntries(t, "after changing the appended entries", want, got)
+	if len(got[0].Details) > 0 {
+		got[0].Details[0] = 'X'
+	}
+	*got[1].DurationMS = -2
+	got[1].Message = "changed"
+	checkEntries(t, "after changing a query's result", want, mustQuery(t, s, audit.Filter{}))
 }
 
 func testEmptyBatch(t *testing.T, s audit.Store) {
@@ -1046,6 +1073,13 @@ func testSummary(t *testing.T, s audit.Store) {
 		{"no workflow id", []step{
 			{"execution_started", audit.SeverityInfo, 0, `{"other":"x"}`},
 		}, audit.Summary{TotalEntries: 1, StartedAt: at(0), Status: "running"}},
+		{"first non-empty workflow id", []step{
+			{"execution_started", audit.SeverityInfo, 0, `{"workflow_id":""}`},
+			{"execution_started", audit.SeverityInfo, 1, `{"workflow_id":7}`},
+			{"node_started", audit.SeverityDebug, 2, `{"workflow_id":"not-this"}`},
+			{"ray_batch_test_started", audit.SeverityInfo, 3, `{"workflow_id":"wf-second"}`},
+			{"execution_started", audit.SeverityInfo, 4, `{"workflow_id":"wf-third"}`},
+		}, audit.Summary{TotalEntries: 5, WorkflowID: "wf-second", StartedAt: at(0), Status: "running"}},
 		{"langgraph kinds do not count", []step{
 			{"langgraph_node_completed", audit.SeveritySuccess, 0, ``},
 			{"langgraph_checkpoint_created", audit.SeverityDebug, 1, ``},

@@ -76,6 +76,10 @@ func (s *naive) Append(ctx context.Context, es []audit.Entry) (audit.AppendResul
 			e.Details = json.RawMessage(`{}`)
 		}
 		e.Details = slices.Clone(e.Details)
+		if e.DurationMS != nil {
+			d := *e.DurationMS
+			e.DurationMS = &d
+		}
 		add = append(add, e)
 	}
 	for _, e := range add {
@@ -105,6 +109,11 @@ func (s *naive) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error
 			!f.Until.IsZero() && !e.Timestamp.Before(f.Until) && !(s.mutant == "until-inclusive" && e.Timestamp.Equal(f.Until)) ||
 			e.Seq <= f.After {
 			continue
+		}
+		e.Details = slices.Clone(e.Details)
+		if e.DurationMS != nil {
+			d := *e.DurationMS
+			e.DurationMS = &d
 		}
 		out = append(out, e)
 		if len(out) == f.EffectiveLimit() {
