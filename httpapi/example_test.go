@@ -3,9 +3,11 @@ package httpapi_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,6 +113,50 @@ s3cr3t-admin   ingest,read
 	fmt.Println(httpapi.CheckListenAddr("0.0.0.0:8420", nil) != nil)
 	// Output:
 	// 3
+	// <nil>
+	// true
+}
+
+// Serve until the context ends, then shut down gracefully: requests in
+// flight finish and every acknowledged event is in the store.
+func ExampleServer_Serve() {
+	store := audit.NewMemoryStore()
+	srv, err := httpapi.New(store, httpapi.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+
+	ev := event.New[event.ExecutionStarted]()
+	ev.ExecutionID = "exec-3"
+	doc, _ := event.Encode(ev)
+	res, err := http.Post("http://"+ln.Addr().String()+"/v1/events", "application/json", strings.NewReader(string(doc)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res.Body.Close()
+
+	stop() // what SIGTERM does in wtb serve
+	fmt.Println("serve:", <-done)
+	n, _ := store.Count(context.Background())
+	fmt.Println("entries:", n)
+	// Output:
+	// serve: <nil>
+	// entries: 1
+}
+
+// Without tokens the service listens on loopback addresses only.
+func ExampleCheckListenAddr() {
+	fmt.Println(httpapi.CheckListenAddr("127.0.0.1:8420", nil))
+	err := httpapi.CheckListenAddr("0.0.0.0:8420", nil)
+	fmt.Println(errors.Is(err, httpapi.ErrInsecureListen))
+	// Output:
 	// <nil>
 	// true
 }
