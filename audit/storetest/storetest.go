@@ -83,6 +83,7 @@ func Run(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		{"InvalidFilter", testInvalidFilter},
 		{"ConcurrentPaging", testConcurrentPaging},
 		{"ConcurrentAppend", testConcurrentAppend},
+		{"ConcurrentSameIDs", testConcurrentSameIDs},
 		{"Summary", testSummary},
 		{"SummaryNotFound", testSummaryNotFound},
 		{"Executions", testExecutions},
@@ -1002,6 +1003,90 @@ func testConcurrentAppend(t *testing.T, s audit.Store) {
 	// The execution filter agrees, paged.
 	page := mustQuery(t, s, audit.Filter{ExecutionID: "exec-3", After: batches[3][5][0].Seq - 1, Limit: 700})
 	checkEntries(t, "execution page", slices.Concat(batches[3][5], batches[3][6][:200]), page)
+}
+
+// testConcurrentSameIDs has several writers append the same ids at once,
+// in different orders and batchings: each id is recorded by exactly one
+// Append and reported as a duplicate by all the others.
+func testConcurrentSameIDs(t *testing.T, s audit.Store) {
+	const writers, n = 4, 600
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	appended := make([]map[string]int64, writers)
+	dups := make([]map[string]bool, writers)
+	errc := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 3))
+			order := r.Perm(n)
+			appended[w], dups[w] = map[string]int64{}, map[string]bool{}
+			for len(order) > 0 {
+				k := min(1+r.IntN(60), len(order))
+				es := make([]audit.Entry, k)
+				for j, i := range order[:k] {
+					es[j] = mk(fmt.Sprintf("same-%04d", i))
+					es[j].Message = fmt.Sprintf("from writer %d", w)
+				}
+				order = order[k:]
+				res, err := s.Append(ctx, es)
+				if err != nil {
+					errc <- err
+					return
+				}
+				for _, e := range es {
+					if e.Seq != 0 {
+						appended[w][e.EventID] = e.Seq
+					}
+				}
+				for _, id := range res.Duplicates {
+					dups[w][id] = true
+				}
+				if res.Appended+len(res.Duplicates) != k || len(res.Duplicates) != len(recordedNot(es)) {
+					errc <- fmt.Errorf("writer %d: result %d appended, %d duplicates for %d entries", w, res.Appended, len(res.Duplicates), k)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	all := queryAll(t, s, audit.Filter{})
+	if len(all) != n {
+		t.Fatalf("store holds %d entries, want %d", len(all), n)
+	}
+	for _, e := range all {
+		owners := 0
+		for w := range writers {
+			if seq, ok := appended[w][e.EventID]; ok {
+				owners++
+				if seq != e.Seq {
+					t.Fatalf("%s: Append assigned seq %d, store has %d", e.EventID, seq, e.Seq)
+				}
+				if want := fmt.Sprintf("from writer %d", w); e.Message != want {
+					t.Fatalf("%s: stored %q, but appended by writer %d", e.EventID, e.Message, w)
+				}
+			} else if !dups[w][e.EventID] {
+				t.Fatalf("%s: writer %d got neither a seq nor a duplicate", e.EventID, w)
+			}
+		}
+		if owners != 1 {
+			t.Fatalf("%s recorded by %d Appends, want 1", e.EventID, owners)
+		}
+	}
+}
+
+// recordedNot returns the entries of es left with Seq 0.
+func recordedNot(es []audit.Entry) []audit.Entry {
+	var out []audit.Entry
+	for _, e := range es {
+		if e.Seq == 0 {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Summary scenario entries: type, severity, offset from base in ms, details.
