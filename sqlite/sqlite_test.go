@@ -218,3 +218,83 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// TestTwoStoresOneFile has two Stores (as two processes would) append to
+// one file at once, with overlapping ids: each id is recorded once, seqs
+// are unique and increasing, and both stores read everything.
+func TestTwoStoresOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	stores := make([]*sqlite.Store, 2)
+	for i := range stores {
+		s, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	const perWriter, batch = 2000, 100
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	appended := map[string]int{}
+	errc := make(chan error, 4)
+	for w := range 4 {
+		s := stores[w%2]
+		wg.Go(func() {
+			for i := 0; i < perWriter; i += batch {
+				es := entries("unused", batch)
+				for j := range es {
+					// Writers 0 and 1 share ids, as do 2 and 3.
+					es[j].EventID = fmt.Sprintf("w%d-%05d", w/2, i+j)
+				}
+				if _, err := s.Append(ctx, es); err != nil {
+					errc <- err
+					return
+				}
+				mu.Lock()
+				for _, e := range es {
+					if e.Seq != 0 {
+						appended[e.EventID]++
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if len(appended) != 2*perWriter {
+		t.Fatalf("%d ids appended, want %d", len(appended), 2*perWriter)
+	}
+	for id, n := range appended {
+		if n != 1 {
+			t.Fatalf("%s appended %d times", id, n)
+		}
+	}
+	for i, s := range stores {
+		var all []audit.Entry
+		for f := (audit.Filter{Limit: audit.MaxLimit}); ; {
+			page, err := s.Query(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, page...)
+			if len(page) < f.Limit {
+				break
+			}
+			f.After = page[len(page)-1].Seq
+		}
+		if len(all) != 2*perWriter {
+			t.Fatalf("store %d reads %d entries, want %d", i, len(all), 2*perWriter)
+		}
+		for k := 1; k < len(all); k++ {
+			if all[k].Seq <= all[k-1].Seq {
+				t.Fatalf("store %d: seq %d after %d", i, all[k].Seq, all[k-1].Seq)
+			}
+		}
+	}
+}
