@@ -148,9 +148,17 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 			return nil, err
 		}
 	}
-	tag, err := c.Exec(ctx, "COMMIT")
+	recorded := 0
+	for _, seq := range seqs {
+		if seq != 0 {
+			recorded++
+		}
+	}
+	// One round trip: the count update and COMMIT as one simple query (an
+	// error in the update skips the COMMIT; the deferred ROLLBACK follows).
+	tag, err := c.Exec(ctx, s.q.countAndCommit+strconv.Itoa(recorded)+"; COMMIT")
 	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, fmt.Errorf("count and commit: %w", err)
 	}
 	if tag.String() != "COMMIT" { // an aborted transaction "commits" as ROLLBACK
 		return nil, fmt.Errorf("commit: transaction rolled back (%s)", tag)

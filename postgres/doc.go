@@ -28,6 +28,8 @@
 // order byte-wise, as the audit.Store contract requires. Index
 // (execution_id, seq) serves the queries of one execution, summaries and the
 // execution listing (a loose index scan that never reads all entries).
+// Table entry_count holds the number of entries, updated by every Append in
+// its own transaction, so Count is one row read.
 //
 // # Append
 //

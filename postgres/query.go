@@ -16,15 +16,16 @@ import (
 
 // queries holds the SQL of one schema, built once at Open.
 type queries struct {
-	entries      string // quoted table name
-	seqName      string // quoted sequence name, passed as a regclass parameter
-	reserve      string
-	reserveBlock string
-	copy         string
-	insertStaged string
-	count        string
-	summary      string
-	executions   string
+	entries        string // quoted table name
+	seqName        string // quoted sequence name, passed as a regclass parameter
+	reserve        string
+	reserveBlock   string
+	copy           string
+	insertStaged   string
+	count          string
+	countAndCommit string
+	summary        string
+	executions     string
 }
 
 // entryColumns are the columns Query reads (readEntries, scanEntry), in order.
@@ -85,7 +86,9 @@ FROM d`
 	RETURNING seq
 )
 SELECT (SELECT base FROM blk), coalesce((SELECT array_agg(seq) FROM ins), '{}')`
-	q.count = `SELECT count(*) FROM ` + t
+	count := pgx.Identifier{schema, "entry_count"}.Sanitize()
+	q.count = `SELECT n FROM ` + count
+	q.countAndCommit = `UPDATE ` + count + ` SET n = n + `
 	q.summary = summarySelect(t, "$1") + ` WHERE a.total > 0`
 	// Executions: a loose index scan over (execution_id, seq) finds the next
 	// distinct ids without reading every entry, then each is summarised.

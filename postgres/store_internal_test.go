@@ -685,3 +685,50 @@ func TestAppendGroupsRowsByExecution(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateFromVersion1 opens a schema left at migration 1 with entries
+// in it: Open applies the rest, and the entry count starts right.
+func TestMigrateFromVersion1(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx := testCtx(t)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	q := pgx.Identifier{schema}.Sanitize()
+	setup := []string{
+		"CREATE SCHEMA " + q,
+		"SET search_path TO " + q,
+		"CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		ms[0].sql,
+		"INSERT INTO schema_migrations (version, name) VALUES (1, 'entries')",
+		`INSERT INTO entries (seq, event_id, source_type, ts, event_type, severity, message)
+			SELECT g, 'old-' || g, 'X', now(), 'node_started', 'info', 'm' FROM generate_series(1, 42) g`,
+		"SELECT setval('entries_seq', 42)",
+		"SET search_path TO DEFAULT",
+	}
+	for _, sql := range setup {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	s := openSchema(t, dsn, schema, Options{})
+	if n, err := s.Count(ctx); err != nil || n != 42 {
+		t.Fatalf("Count after migrating = %d, %v; want 42", n, err)
+	}
+	batch := []audit.Entry{entry("new", "x"), entry("old-7", "x")}
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch[0].Seq <= 42 || batch[1].Seq != 0 { // gaps are allowed: the unchecked attempt used 43..44
+		t.Fatalf("seqs %d, %d; want above 42 and 0 (old-7 is recorded)", batch[0].Seq, batch[1].Seq)
+	}
+	if n, err := s.Count(ctx); err != nil || n != 43 {
+		t.Fatalf("Count = %d, %v; want 43", n, err)
+	}
+}
