@@ -74,3 +74,47 @@ func BenchmarkPublishParallel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPublishNested measures a publish whose handler publishes a second
+// event (two deliveries, one nested), history off.
+func BenchmarkPublishNested(b *testing.B) {
+	bs := bus.New(bus.WithHistory(0))
+	var n int64
+	nested := event.Stamp(&event.NodeStarted{ExecutionID: "exec-1"})
+	bus.Subscribe(bs, func(ctx context.Context, _ *event.ExecutionStarted) error {
+		return bs.Publish(ctx, nested)
+	})
+	bus.Subscribe(bs, func(context.Context, *event.NodeStarted) error { n++; return nil })
+	ev := event.Stamp(&event.ExecutionStarted{ExecutionID: "exec-1"})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = bs.Publish(ctx, ev)
+	}
+	if n != int64(b.N) {
+		b.Fatalf("nested deliveries %d, want %d", n, b.N)
+	}
+}
+
+// BenchmarkPublishAsync measures publishing to one asynchronous subscription
+// (queue of 1024, Block). The publisher waits whenever the queue is full, so
+// over many events the rate is that of the queue and its goroutine; at most
+// 1024 events are still queued when the timer stops.
+func BenchmarkPublishAsync(b *testing.B) {
+	bs := bus.New(bus.WithHistory(0))
+	var n atomic.Int64
+	sub := bus.Subscribe(bs, func(context.Context, *event.ExecutionStarted) error {
+		n.Add(1)
+		return nil
+	}, bus.Async(1024, bus.Block))
+	ev := event.Stamp(&event.ExecutionStarted{ExecutionID: "exec-1"})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = bs.Publish(ctx, ev)
+	}
+	sub.Close() // drains the queue
+	if n.Load() != int64(b.N) {
+		b.Fatalf("handled %d, want %d", n.Load(), b.N)
+	}
+}
