@@ -48,14 +48,19 @@ type Handler func(ctx context.Context, ev event.Event) error
 // Bus is an in-process event bus. The zero value is not usable; create one
 // with New. A Bus is safe for concurrent use.
 type Bus struct {
+	// Read by every publish.
 	snap     atomic.Pointer[snapshot]
+	rootCtx  atomic.Pointer[depthCtx]
 	closed   atomic.Bool
 	maxDepth int
 	logger   *slog.Logger
 	hist     *ring // nil when history is disabled
 
+	// Written by every publish (when history is off), kept off the cache
+	// line above so that publishers on other cores do not invalidate it.
+	_         [64]byte
 	published atomic.Uint64 // used only when hist == nil
-	rootCtx   atomic.Pointer[depthCtx]
+	_         [56]byte
 
 	failed  atomic.Uint64
 	panics  atomic.Uint64
