@@ -25,6 +25,15 @@
 // sources and sinks; enabling twice equals once, disabling removes exactly the
 // bridge's own subscriptions, and a bridge never keeps a discarded Bus alive.
 //
+// # Cost
+//
+// Publishing a stamped event allocates nothing, with or without history, for
+// synchronous, nested and asynchronous deliveries, as long as the publisher
+// reuses its context (the handler contexts that carry the nesting depth are
+// cached). Each publish costs one atomic add for the published count (or the
+// history ring's mutex) and each delivery one atomic add for the
+// subscription's exact delivered count; BenchmarkPublish measures the rest.
+//
 // # Limits
 //
 //   - History: WithHistory, default DefaultHistory (1000), at most MaxHistory.
