@@ -13,7 +13,7 @@ import (
 // Defaults of RecorderOptions.
 const (
 	DefaultQueueSize     = 65536
-	DefaultMaxBatch      = 1000
+	DefaultMaxBatch      = 4096
 	DefaultLinger        = 2 * time.Millisecond
 	DefaultMaxRetries    = 5
 	DefaultRetryBackoff  = 10 * time.Millisecond

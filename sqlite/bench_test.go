@@ -150,7 +150,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	cases := []struct {
 		sync     sqlite.Sync
 		maxBatch int // 0: the recorder's default
-	}{{sqlite.SyncNormal, 0}, {sqlite.SyncFull, 0}, {sqlite.SyncNormal, 4096}, {sqlite.SyncFull, 4096}}
+	}{{sqlite.SyncNormal, 0}, {sqlite.SyncFull, 0}, {sqlite.SyncNormal, 1000}, {sqlite.SyncFull, 1000}}
 	for _, c := range cases {
 		sm := c.sync
 		name := sm.String()
