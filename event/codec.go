@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -66,57 +64,6 @@ func (t wireTime) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// timeIn reads the required timestamp field and records that it was present.
-type timeIn struct {
-	p   *time.Time
-	set bool
-}
-
-func (t *timeIn) UnmarshalJSON(b []byte) error {
-	v, err := readTime("timestamp", b)
-	if err != nil {
-		return err
-	}
-	*t.p, t.set = v, true
-	return nil
-}
-
-// optTimeIn reads an optional timestamp field (null allowed).
-type optTimeIn struct {
-	p     **time.Time
-	field string
-}
-
-func (t *optTimeIn) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*t.p = nil
-		return nil
-	}
-	v, err := readTime(t.field, b)
-	if err != nil {
-		return err
-	}
-	*t.p = &v
-	return nil
-}
-
-func readTime(field string, b []byte) (time.Time, error) {
-	if len(b) < 2 || b[0] != '"' {
-		return time.Time{}, &fieldError{field: field, sentinel: ErrBadTimestamp, msg: "a timestamp must be a string, not " + truncate(b)}
-	}
-	var s string
-	if bytes.IndexByte(b, '\\') < 0 {
-		s = string(b[1 : len(b)-1])
-	} else if err := json.Unmarshal(b, &s); err != nil {
-		return time.Time{}, &fieldError{field: field, sentinel: ErrBadTimestamp, msg: err.Error()}
-	}
-	v, err := ParseTime(s)
-	if err != nil {
-		return time.Time{}, &fieldError{field: field, sentinel: ErrBadTimestamp, msg: err.Error()}
-	}
-	return v, nil
-}
-
 func truncate(b []byte) string {
 	if len(b) > 40 {
 		return string(b[:40]) + "..."
@@ -126,91 +73,6 @@ func truncate(b []byte) string {
 
 func marshalWire(v any) ([]byte, error) { return json.Marshal(v) }
 
-// unmarshalWire decodes exactly one JSON value: unknown fields are errors and
-// numbers inside untyped values stay json.Number.
-func unmarshalWire(b []byte, v any) error {
-	wd := getDecoder(b)
-	if err := wd.dec.Decode(v); err != nil {
-		return err // the decoder is not reused after an error
-	}
-	// What follows the value (in the decoder's buffer or still unread) must
-	// be white space; then the decoder is clean for its next document.
-	if !isSpace(wd.dec.Buffered()) || !isSpace(&wd.r) {
-		return fmt.Errorf("data after the JSON object")
-	}
-	if len(b) <= maxPooledDoc {
-		decoders.Put(wd)
-	}
-	return nil
-}
-
-// maxPooledDoc bounds the buffer a pooled decoder keeps: decoders that read
-// longer documents are dropped, not pooled.
-const maxPooledDoc = 16 << 10
-
-// wireDecoder is a json.Decoder set up for the wire format, with the reader
-// it reads from, kept in a pool between documents.
-type wireDecoder struct {
-	r   bytes.Reader
-	dec *json.Decoder
-}
-
-var decoders = sync.Pool{New: func() any {
-	wd := new(wireDecoder)
-	wd.dec = json.NewDecoder(&wd.r)
-	wd.dec.DisallowUnknownFields()
-	wd.dec.UseNumber()
-	return wd
-}}
-
-func getDecoder(b []byte) *wireDecoder {
-	wd := decoders.Get().(*wireDecoder)
-	wd.r.Reset(b)
-	return wd
-}
-
-func isSpace(r io.Reader) bool {
-	var buf [64]byte
-	for {
-		n, err := r.Read(buf[:])
-		for _, c := range buf[:n] {
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-		}
-		if err != nil {
-			return true
-		}
-	}
-}
-
-// finishDecode completes an UnmarshalJSON: it classifies a decoding error
-// and checks the document's event_type, event_id and timestamp.
-func finishDecode(t *Type, doc []byte, err error, docType *string, tsSet bool, b *Base) error {
-	wire := ""
-	if docType != nil && byWire[*docType] == t {
-		wire = *docType
-	} else if len(t.WireNames) == 1 {
-		wire = t.WireNames[0]
-	}
-	if err != nil {
-		return classify(wire, err)
-	}
-	if err := checkKeys(t, wire, doc); err != nil {
-		return err
-	}
-	if docType != nil && byWire[*docType] != t {
-		return newDecodeError(wire, "event_type", ErrTypeMismatch, nil, fmt.Sprintf("%q is not a wire name of %s", *docType, t.Name))
-	}
-	if b.ID == "" {
-		return newDecodeError(wire, "event_id", ErrMissingID, nil, "")
-	}
-	if !tsSet {
-		return newDecodeError(wire, "timestamp", ErrBadTimestamp, nil, "missing")
-	}
-	return nil
-}
-
 // Decode reads one event in the wire format. The document's event_type (a
 // wire name or an alias) selects the type. Every field of the document must
 // belong to that type; event_id must be a non-empty string and timestamp a
@@ -218,9 +80,38 @@ func finishDecode(t *Type, doc []byte, err error, docType *string, tsSet bool, b
 // reference defaults; collections it omits decode as empty. Keys match
 // exactly (case matters) and appear once. Errors are *DecodeError values
 // carrying one of the Err sentinels; nothing panics, whatever the input.
-func Decode(data []byte) (Event, error) {
+func Decode(data []byte) (Event, error) { return decodeWith(data, nil) }
+
+// unmarshalFunc decodes a document into an event; nil stands for the
+// event's UnmarshalJSON.
+type unmarshalFunc func(ev Event, b []byte) error
+
+func unmarshalWith(ev Event, b []byte, fn unmarshalFunc) error {
+	if fn != nil {
+		return fn(ev, b)
+	}
+	return ev.(json.Unmarshaler).UnmarshalJSON(b)
+}
+
+// decodable is implemented by every event: decode is UnmarshalJSON and
+// reports whether the document carries an event_type.
+type decodable interface {
+	decode(b []byte) (typed bool, err error)
+}
+
+func decodeWith(data []byte, fn unmarshalFunc) (Event, error) {
 	if len(data) > MaxEventSize {
 		return nil, newDecodeError("", "", ErrTooLarge, nil, fmt.Sprintf("%d bytes, limit %d", len(data), MaxEventSize))
+	}
+	// Fast path: guess the type from the first or last key and decode
+	// once. A document that decodes without error and carries an
+	// event_type names the type it was decoded as (the decoder checks it),
+	// so the guess is then right; otherwise the full path below runs.
+	if t := guessType(data); t != nil && fn == nil {
+		ev := t.new()
+		if typed, err := ev.(decodable).decode(data); err == nil && typed {
+			return ev, nil
+		}
 	}
 	raw, found, ok := scanEventType(data)
 	if !ok || !found {
@@ -256,7 +147,7 @@ func Decode(data []byte) (Event, error) {
 		return nil, newDecodeError(name, "event_type", ErrUnknownType, nil, strconv.Quote(name))
 	}
 	ev := t.new()
-	if err := ev.(json.Unmarshaler).UnmarshalJSON(data); err != nil {
+	if err := unmarshalWith(ev, data, fn); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -268,6 +159,10 @@ func Decode(data []byte) (Event, error) {
 // event_type; when present it must name the same type (for LangGraphAudit,
 // the same kind). Otherwise the rules of Decode apply.
 func DecodeAs(wireName string, data []byte) (Event, error) {
+	return decodeAsWith(wireName, data, nil)
+}
+
+func decodeAsWith(wireName string, data []byte, fn unmarshalFunc) (Event, error) {
 	t, ok := byWire[wireName]
 	if !ok {
 		return nil, newDecodeError(wireName, "event_type", ErrUnknownType, nil, strconv.Quote(wireName))
@@ -276,7 +171,7 @@ func DecodeAs(wireName string, data []byte) (Event, error) {
 		return nil, newDecodeError(wireName, "", ErrTooLarge, nil, fmt.Sprintf("%d bytes, limit %d", len(data), MaxEventSize))
 	}
 	ev := t.new()
-	if err := ev.(json.Unmarshaler).UnmarshalJSON(data); err != nil {
+	if err := unmarshalWith(ev, data, fn); err != nil {
 		return nil, err
 	}
 	if lg, ok := ev.(*LangGraphAudit); ok {
@@ -314,62 +209,64 @@ func Encode(ev Event) ([]byte, error) {
 	return b, nil
 }
 
-// checkKeys rejects what encoding/json lets through: a top-level key that
-// matches a field only when case is ignored (ErrUnknownField) and a key that
-// appears twice (ErrMalformed); both would silently drop a value. doc has
-// already been decoded, so it is well-formed.
-func checkKeys(t *Type, wire string, doc []byte) error {
-	var seen uint64
-	var bad *DecodeError
-	topLevel(doc, func(rawKey []byte) bool {
-		i, ok := t.keys[string(rawKey)]
-		key := rawKey
-		if !ok && bytes.IndexByte(rawKey, '\\') >= 0 {
-			var s string
-			if err := json.Unmarshal(append(append([]byte{'"'}, rawKey...), '"'), &s); err == nil {
-				key = []byte(s)
-				i, ok = t.keys[s]
+// guessType returns the type named by the document's event_type when it is
+// the first or the last key and its value a plain string, nil otherwise.
+// It reads only the ends of the document and is only a guess: a document
+// that is not well-formed may fool it.
+func guessType(b []byte) *Type {
+	i := skipWS(b, 0)
+	const key = `"event_type"`
+	if i < len(b) && b[i] == '{' {
+		i = skipWS(b, i+1)
+		if len(b)-i > len(key) && string(b[i:i+len(key)]) == key {
+			i = skipWS(b, i+len(key))
+			if i < len(b) && b[i] == ':' {
+				i = skipWS(b, i+1)
+				if i < len(b) && b[i] == '"' {
+					if n := bytes.IndexByte(b[i+1:], '"'); n >= 0 {
+						if t := byWire[string(b[i+1:i+1+n])]; t != nil {
+							return t
+						}
+					}
+				}
 			}
 		}
-		switch {
-		case !ok:
-			bad = newDecodeError(wire, string(key), ErrUnknownField, nil, strconv.Quote(string(key)))
-		case seen&(1<<i) != 0:
-			bad = newDecodeError(wire, string(key), ErrMalformed, nil, "duplicate key "+strconv.Quote(string(key)))
-		}
-		seen |= 1 << i
-		return bad == nil
-	})
-	if bad != nil {
-		return bad
 	}
-	return nil
-}
-
-// topLevel calls fn with the raw (still escaped) text of every top-level key
-// of the well-formed JSON object doc, until fn returns false.
-func topLevel(doc []byte, fn func(key []byte) bool) {
-	i := skipWS(doc, 0)
-	if i >= len(doc) || doc[i] != '{' {
-		return
+	// From the end: }, a string, :, "event_type", then , or {.
+	j := len(b) - 1
+	for j >= 0 && isWS(b[j]) {
+		j--
 	}
-	i = skipWS(doc, i+1)
-	for i < len(doc) && doc[i] == '"' {
-		end := skipString(doc, i)
-		if end < 0 || !fn(doc[i+1:end-1]) {
-			return
-		}
-		i = skipWS(doc, end)
-		if i >= len(doc) || doc[i] != ':' {
-			return
-		}
-		if i = skipValue(doc, skipWS(doc, i+1)); i < 0 {
-			return
-		}
-		if i = skipWS(doc, i); i < len(doc) && doc[i] == ',' {
-			i = skipWS(doc, i+1)
-		}
+	if j < 0 || b[j] != '}' {
+		return nil
 	}
+	j--
+	for j >= 0 && isWS(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != '"' {
+		return nil
+	}
+	end := j
+	open := bytes.LastIndexByte(b[:end], '"')
+	if open < 0 || open > 0 && b[open-1] == '\\' {
+		return nil
+	}
+	j = open - 1
+	for j >= 0 && isWS(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != ':' {
+		return nil
+	}
+	j--
+	for j >= 0 && isWS(b[j]) {
+		j--
+	}
+	if j < len(key)-1 || string(b[j-len(key)+1:j+1]) != key {
+		return nil
+	}
+	return byWire[string(b[open+1:end])]
 }
 
 // scanEventType finds the raw value of the top-level "event_type" key (the

@@ -33,15 +33,26 @@ func (e *ExecutionStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionStarted) UnmarshalJSON(b []byte) error {
-	type fields ExecutionStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionStarted) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeExecutionStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.InitialState == nil {
 		e.InitialState = Map{}
@@ -49,7 +60,41 @@ func (e *ExecutionStarted) UnmarshalJSON(b []byte) error {
 	if e.Breakpoints == nil {
 		e.Breakpoints = List{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(4)
+	case "workflow_name":
+		d.fString(&e.WorkflowName, "workflow_name")
+		d.mark(5)
+	case "initial_state":
+		d.fAnyMap((*map[string]any)(&e.InitialState), "initial_state", "event.Map")
+		d.mark(6)
+	case "breakpoints":
+		d.fList((*[]any)(&e.Breakpoints), "breakpoints")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionPaused
@@ -83,14 +128,59 @@ func (e *ExecutionPaused) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionPaused) UnmarshalJSON(b []byte) error {
-	type fields ExecutionPaused
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionPaused) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionPaused{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionPaused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeExecutionPaused, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionPaused) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "paused_at_node":
+		d.fString(&e.PausedAtNode, "paused_at_node")
+		d.mark(4)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(5)
+	case "checkpoint_id":
+		d.fOptInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(6)
+	case "elapsed_time_ms":
+		d.fFloat(&e.ElapsedTimeMS, "elapsed_time_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionResumed
@@ -124,14 +214,53 @@ func (e *ExecutionResumed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionResumed) UnmarshalJSON(b []byte) error {
-	type fields ExecutionResumed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionResumed) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionResumed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionResumed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeExecutionResumed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionResumed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "resume_from_node":
+		d.fString(&e.ResumeFromNode, "resume_from_node")
+		d.mark(4)
+	case "modified_state":
+		d.fAnyMap(&e.ModifiedState, "modified_state", "map[string]interface {}")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionCompleted
@@ -165,20 +294,68 @@ func (e *ExecutionCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionCompleted) UnmarshalJSON(b []byte) error {
-	type fields ExecutionCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionCompleted) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeExecutionCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.FinalState == nil {
 		e.FinalState = Map{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(4)
+	case "final_state":
+		d.fAnyMap((*map[string]any)(&e.FinalState), "final_state", "event.Map")
+		d.mark(5)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(6)
+	case "nodes_executed":
+		d.fInt(&e.NodesExecuted, "nodes_executed")
+		d.mark(7)
+	case "checkpoints_created":
+		d.fInt(&e.CheckpointsCreated, "checkpoints_created")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionFailed
@@ -212,14 +389,65 @@ func (e *ExecutionFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionFailed) UnmarshalJSON(b []byte) error {
-	type fields ExecutionFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionFailed) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeExecutionFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(4)
+	case "failed_at_node":
+		d.fString(&e.FailedAtNode, "failed_at_node")
+		d.mark(5)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(6)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(7)
+	case "checkpoint_id":
+		d.fOptInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(8)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionCancelled
@@ -253,14 +481,56 @@ func (e *ExecutionCancelled) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionCancelled) UnmarshalJSON(b []byte) error {
-	type fields ExecutionCancelled
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionCancelled) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionCancelled{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeExecutionCancelled, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionCancelled) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "cancelled_at_node":
+		d.fOptString(&e.CancelledAtNode, "cancelled_at_node")
+		d.mark(4)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(5)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ NodeStarted
@@ -294,20 +564,68 @@ func (e *NodeStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *NodeStarted) UnmarshalJSON(b []byte) error {
-	type fields NodeStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *NodeStarted) decode(b []byte) (typed bool, err error) {
 	*e = NodeStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeNodeStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeNodeStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Context == nil {
 		e.Context = Map{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *NodeStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "node_name":
+		d.fString(&e.NodeName, "node_name")
+		d.mark(5)
+	case "node_type":
+		d.fString(&e.NodeType, "node_type")
+		d.mark(6)
+	case "context":
+		d.fAnyMap((*map[string]any)(&e.Context), "context", "event.Map")
+		d.mark(7)
+	case "entry_checkpoint_id":
+		d.fOptInt(&e.EntryCheckpointID, "entry_checkpoint_id")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ NodeCompleted
@@ -341,20 +659,74 @@ func (e *NodeCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *NodeCompleted) UnmarshalJSON(b []byte) error {
-	type fields NodeCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *NodeCompleted) decode(b []byte) (typed bool, err error) {
 	*e = NodeCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeNodeCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeNodeCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.OutputVariables == nil {
 		e.OutputVariables = Map{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *NodeCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "node_name":
+		d.fString(&e.NodeName, "node_name")
+		d.mark(5)
+	case "result":
+		d.fAny(&e.Result)
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	case "tool_invocations":
+		d.fInt(&e.ToolInvocations, "tool_invocations")
+		d.mark(8)
+	case "exit_checkpoint_id":
+		d.fOptInt(&e.ExitCheckpointID, "exit_checkpoint_id")
+		d.mark(9)
+	case "output_variables":
+		d.fAnyMap((*map[string]any)(&e.OutputVariables), "output_variables", "event.Map")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ NodeFailed
@@ -393,15 +765,66 @@ func (e *NodeFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *NodeFailed) UnmarshalJSON(b []byte) error {
-	type fields NodeFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *NodeFailed) decode(b []byte) (typed bool, err error) {
 	*e = NodeFailed{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeNodeFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *NodeFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "node_name":
+		d.fString(&e.NodeName, "node_name")
+		d.mark(5)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(6)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(7)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(8)
+	case "recoverable":
+		d.fBool(&e.Recoverable, "recoverable")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ NodeSkipped
@@ -435,14 +858,59 @@ func (e *NodeSkipped) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *NodeSkipped) UnmarshalJSON(b []byte) error {
-	type fields NodeSkipped
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *NodeSkipped) decode(b []byte) (typed bool, err error) {
 	*e = NodeSkipped{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeSkipped, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeNodeSkipped, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *NodeSkipped) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "node_name":
+		d.fString(&e.NodeName, "node_name")
+		d.mark(5)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(6)
+	case "condition":
+		d.fOptString(&e.Condition, "condition")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ CheckpointCreated
@@ -477,15 +945,26 @@ func (e *CheckpointCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *CheckpointCreated) UnmarshalJSON(b []byte) error {
-	type fields CheckpointCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *CheckpointCreated) decode(b []byte) (typed bool, err error) {
 	*e = CheckpointCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeCheckpointCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeCheckpointCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.NodeWrites == nil {
 		e.NodeWrites = Map{}
@@ -493,7 +972,47 @@ func (e *CheckpointCreated) UnmarshalJSON(b []byte) error {
 	if e.NextNodes == nil {
 		e.NextNodes = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *CheckpointCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "checkpoint_id":
+		d.fString(&e.CheckpointID, "checkpoint_id")
+		d.mark(4)
+	case "step":
+		d.fInt(&e.Step, "step")
+		d.mark(5)
+	case "node_writes":
+		d.fAnyMap((*map[string]any)(&e.NodeWrites), "node_writes", "event.Map")
+		d.mark(6)
+	case "completed_node":
+		d.fOptString(&e.CompletedNode, "completed_node")
+		d.mark(7)
+	case "next_nodes":
+		d.fStrings((*[]string)(&e.NextNodes), "next_nodes", "event.Strings")
+		d.mark(8)
+	case "is_terminal":
+		d.fBool(&e.IsTerminal, "is_terminal")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RollbackRequested
@@ -527,14 +1046,59 @@ func (e *RollbackRequested) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RollbackRequested) UnmarshalJSON(b []byte) error {
-	type fields RollbackRequested
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RollbackRequested) decode(b []byte) (typed bool, err error) {
 	*e = RollbackRequested{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRollbackRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRollbackRequested, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RollbackRequested) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "target_checkpoint_id":
+		d.fString(&e.TargetCheckpointID, "target_checkpoint_id")
+		d.mark(4)
+	case "target_node_id":
+		d.fOptString(&e.TargetNodeID, "target_node_id")
+		d.mark(5)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(6)
+	case "requested_by":
+		d.fString(&e.RequestedBy, "requested_by")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RollbackCompleted
@@ -574,21 +1138,66 @@ func (e *RollbackCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RollbackCompleted) UnmarshalJSON(b []byte) error {
-	type fields RollbackCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RollbackCompleted) decode(b []byte) (typed bool, err error) {
 	*e = RollbackCompleted{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRollbackCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRollbackCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.RolledBackNodes == nil {
 		e.RolledBackNodes = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RollbackCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "from_checkpoint_id":
+		d.fString(&e.FromCheckpointID, "from_checkpoint_id")
+		d.mark(4)
+	case "to_checkpoint_id":
+		d.fString(&e.ToCheckpointID, "to_checkpoint_id")
+		d.mark(5)
+	case "rolled_back_nodes":
+		d.fStrings((*[]string)(&e.RolledBackNodes), "rolled_back_nodes", "event.Strings")
+		d.mark(6)
+	case "state_restored":
+		d.fBool(&e.StateRestored, "state_restored")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RollbackFailed
@@ -622,14 +1231,56 @@ func (e *RollbackFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RollbackFailed) UnmarshalJSON(b []byte) error {
-	type fields RollbackFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RollbackFailed) decode(b []byte) (typed bool, err error) {
 	*e = RollbackFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRollbackFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRollbackFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RollbackFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "target_checkpoint_id":
+		d.fString(&e.TargetCheckpointID, "target_checkpoint_id")
+		d.mark(4)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(5)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ NodeBoundaryRecorded
@@ -663,14 +1314,62 @@ func (e *NodeBoundaryRecorded) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *NodeBoundaryRecorded) UnmarshalJSON(b []byte) error {
-	type fields NodeBoundaryRecorded
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *NodeBoundaryRecorded) decode(b []byte) (typed bool, err error) {
 	*e = NodeBoundaryRecorded{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeNodeBoundaryRecorded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeNodeBoundaryRecorded, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *NodeBoundaryRecorded) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "boundary_type":
+		d.fString(&e.BoundaryType, "boundary_type")
+		d.mark(5)
+	case "checkpoint_id":
+		d.fString(&e.CheckpointID, "checkpoint_id")
+		d.mark(6)
+	case "node_status":
+		d.fString(&e.NodeStatus, "node_status")
+		d.mark(7)
+	case "duration_ms":
+		d.fOptInt(&e.DurationMS, "duration_ms")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ExecutionHistoryLoaded
@@ -704,20 +1403,62 @@ func (e *ExecutionHistoryLoaded) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ExecutionHistoryLoaded) UnmarshalJSON(b []byte) error {
-	type fields ExecutionHistoryLoaded
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ExecutionHistoryLoaded) decode(b []byte) (typed bool, err error) {
 	*e = ExecutionHistoryLoaded{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeExecutionHistoryLoaded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeExecutionHistoryLoaded, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.CompletedNodes == nil {
 		e.CompletedNodes = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ExecutionHistoryLoaded) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "checkpoint_count":
+		d.fInt(&e.CheckpointCount, "checkpoint_count")
+		d.mark(4)
+	case "completed_nodes":
+		d.fStrings((*[]string)(&e.CompletedNodes), "completed_nodes", "event.Strings")
+		d.mark(5)
+	case "latest_checkpoint_id":
+		d.fOptString(&e.LatestCheckpointID, "latest_checkpoint_id")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ BranchCreated
@@ -751,14 +1492,59 @@ func (e *BranchCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *BranchCreated) UnmarshalJSON(b []byte) error {
-	type fields BranchCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *BranchCreated) decode(b []byte) (typed bool, err error) {
 	*e = BranchCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBranchCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeBranchCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *BranchCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "from_checkpoint_id":
+		d.fString(&e.FromCheckpointID, "from_checkpoint_id")
+		d.mark(4)
+	case "new_thread_id":
+		d.fString(&e.NewThreadID, "new_thread_id")
+		d.mark(5)
+	case "parent_execution_id":
+		d.fString(&e.ParentExecutionID, "parent_execution_id")
+		d.mark(6)
+	case "branch_reason":
+		d.fString(&e.BranchReason, "branch_reason")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ LangGraphAudit
@@ -789,13 +1575,83 @@ func (e *LangGraphAudit) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *LangGraphAudit) UnmarshalJSON(b []byte) error {
-	type fields LangGraphAudit
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *LangGraphAudit) decode(b []byte) (typed bool, err error) {
 	*e = LangGraphAudit{}
-	w := struct {
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeLangGraphAudit, b, unmarshalWire(b, &w), e.Kind.docType(), w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeLangGraphAudit, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *LangGraphAudit) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "event_type":
+		d.fKind(&e.Kind)
+		d.mark(0)
+	case "thread_id":
+		d.fString(&e.ThreadID, "thread_id")
+		d.mark(3)
+	case "run_id":
+		d.fString(&e.RunID, "run_id")
+		d.mark(4)
+	case "parent_run_id":
+		d.fOptString(&e.ParentRunID, "parent_run_id")
+		d.mark(5)
+	case "duration_ms":
+		d.fOptInt(&e.DurationMS, "duration_ms")
+		d.mark(6)
+	case "node_id":
+		d.fOptString(&e.NodeID, "node_id")
+		d.mark(7)
+	case "checkpoint_id":
+		d.fOptString(&e.CheckpointID, "checkpoint_id")
+		d.mark(8)
+	case "step":
+		d.fOptInt(&e.Step, "step")
+		d.mark(9)
+	case "inputs":
+		d.fAnyMap(&e.Inputs, "inputs", "map[string]interface {}")
+		d.mark(10)
+	case "outputs":
+		d.fAnyMap(&e.Outputs, "outputs", "map[string]interface {}")
+		d.mark(11)
+	case "error":
+		d.fOptString(&e.Error, "error")
+		d.mark(12)
+	case "metadata":
+		d.fAnyMap(&e.Metadata, "metadata", "map[string]interface {}")
+		d.mark(13)
+	case "tags":
+		d.fStrings(&e.Tags, "tags", "[]string")
+		d.mark(14)
+	case "metrics":
+		d.fFloatMap(&e.Metrics, "metrics", "map[string]float64")
+		d.mark(15)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentCreationStarted
@@ -840,21 +1696,69 @@ func (e *EnvironmentCreationStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentCreationStarted) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentCreationStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentCreationStarted) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentCreationStarted{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreationStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeEnvironmentCreationStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentCreationStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "python_version":
+		d.fString(&e.PythonVersion, "python_version")
+		d.mark(6)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(7)
+	case "source":
+		d.fString(&e.Source, "source")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentCreated
@@ -897,21 +1801,75 @@ func (e *EnvironmentCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentCreated) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentCreated) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentCreated{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeEnvironmentCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "env_path":
+		d.fString(&e.EnvPath, "env_path")
+		d.mark(6)
+	case "python_version":
+		d.fString(&e.PythonVersion, "python_version")
+		d.mark(7)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(8)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(9)
+	case "source":
+		d.fString(&e.Source, "source")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentCreationFailed
@@ -954,21 +1912,78 @@ func (e *EnvironmentCreationFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentCreationFailed) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentCreationFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentCreationFailed) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentCreationFailed{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCreationFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeEnvironmentCreationFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentCreationFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "error":
+		d.fString(&e.Error, "error")
+		d.mark(6)
+	case "python_version":
+		d.fString(&e.PythonVersion, "python_version")
+		d.mark(7)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(8)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(9)
+	case "rollback_performed":
+		d.fBool(&e.RollbackPerformed, "rollback_performed")
+		d.mark(10)
+	case "source":
+		d.fString(&e.Source, "source")
+		d.mark(11)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentDeleted
@@ -1006,14 +2021,59 @@ func (e *EnvironmentDeleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentDeleted) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentDeleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentDeleted) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentDeleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentDeleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentDeleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "env_path":
+		d.fString(&e.EnvPath, "env_path")
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ DependenciesAdded
@@ -1051,20 +2111,68 @@ func (e *DependenciesAdded) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *DependenciesAdded) UnmarshalJSON(b []byte) error {
-	type fields DependenciesAdded
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *DependenciesAdded) decode(b []byte) (typed bool, err error) {
 	*e = DependenciesAdded{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesAdded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeDependenciesAdded, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *DependenciesAdded) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	case "exit_code":
+		d.fInt(&e.ExitCode, "exit_code")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ DependenciesUpdated
@@ -1102,20 +2210,68 @@ func (e *DependenciesUpdated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *DependenciesUpdated) UnmarshalJSON(b []byte) error {
-	type fields DependenciesUpdated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *DependenciesUpdated) decode(b []byte) (typed bool, err error) {
 	*e = DependenciesUpdated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesUpdated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeDependenciesUpdated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *DependenciesUpdated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	case "exit_code":
+		d.fInt(&e.ExitCode, "exit_code")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ DependenciesRemoved
@@ -1153,20 +2309,68 @@ func (e *DependenciesRemoved) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *DependenciesRemoved) UnmarshalJSON(b []byte) error {
-	type fields DependenciesRemoved
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *DependenciesRemoved) decode(b []byte) (typed bool, err error) {
 	*e = DependenciesRemoved{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependenciesRemoved, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeDependenciesRemoved, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *DependenciesRemoved) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	case "exit_code":
+		d.fInt(&e.ExitCode, "exit_code")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ DependencyOperationFailed
@@ -1204,20 +2408,71 @@ func (e *DependencyOperationFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *DependencyOperationFailed) UnmarshalJSON(b []byte) error {
-	type fields DependencyOperationFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *DependencyOperationFailed) decode(b []byte) (typed bool, err error) {
 	*e = DependencyOperationFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeDependencyOperationFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeDependencyOperationFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *DependencyOperationFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "operation":
+		d.fString(&e.Operation, "operation")
+		d.mark(6)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(7)
+	case "error":
+		d.fString(&e.Error, "error")
+		d.mark(8)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentSynced
@@ -1255,14 +2510,59 @@ func (e *EnvironmentSynced) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentSynced) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentSynced
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentSynced) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentSynced{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentSynced, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentSynced, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentSynced) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(6)
+	case "exit_code":
+		d.fInt(&e.ExitCode, "exit_code")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentSyncFailed
@@ -1300,14 +2600,59 @@ func (e *EnvironmentSyncFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentSyncFailed) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentSyncFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentSyncFailed) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentSyncFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentSyncFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentSyncFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentSyncFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "error":
+		d.fString(&e.Error, "error")
+		d.mark(6)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentCleanupStarted
@@ -1341,14 +2686,47 @@ func (e *EnvironmentCleanupStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentCleanupStarted) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentCleanupStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentCleanupStarted) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentCleanupStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentCleanupStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentCleanupStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentCleanupStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "idle_hours":
+		d.fInt(&e.IdleHours, "idle_hours")
+		d.mark(3)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentCleanupCompleted
@@ -1382,20 +2760,62 @@ func (e *EnvironmentCleanupCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentCleanupCompleted) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentCleanupCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentCleanupCompleted) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentCleanupCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeEnvironmentCleanupCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeEnvironmentCleanupCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.DeletedEnvs == nil {
 		e.DeletedEnvs = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentCleanupCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "deleted_envs":
+		d.fStrings((*[]string)(&e.DeletedEnvs), "deleted_envs", "event.Strings")
+		d.mark(3)
+	case "deleted_count":
+		d.fInt(&e.DeletedCount, "deleted_count")
+		d.mark(4)
+	case "duration_ms":
+		d.fFloat(&e.DurationMS, "duration_ms", "float64")
+		d.mark(5)
+	case "idle_hours":
+		d.fInt(&e.IdleHours, "idle_hours")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentLockAcquired
@@ -1433,14 +2853,56 @@ func (e *EnvironmentLockAcquired) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentLockAcquired) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentLockAcquired
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentLockAcquired) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentLockAcquired{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockAcquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentLockAcquired, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentLockAcquired) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "operation":
+		d.fString(&e.Operation, "operation")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentLockReleased
@@ -1478,14 +2940,59 @@ func (e *EnvironmentLockReleased) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentLockReleased) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentLockReleased
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentLockReleased) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentLockReleased{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentLockReleased, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentLockReleased) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "operation":
+		d.fString(&e.Operation, "operation")
+		d.mark(6)
+	case "held_ms":
+		d.fFloat(&e.HeldMS, "held_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ EnvironmentLockTimeout
@@ -1523,14 +3030,59 @@ func (e *EnvironmentLockTimeout) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *EnvironmentLockTimeout) UnmarshalJSON(b []byte) error {
-	type fields EnvironmentLockTimeout
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *EnvironmentLockTimeout) decode(b []byte) (typed bool, err error) {
 	*e = EnvironmentLockTimeout{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeEnvironmentLockTimeout, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeEnvironmentLockTimeout, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *EnvironmentLockTimeout) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(3)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(4)
+	case "version_id":
+		d.fOptString(&e.VersionID, "version_id")
+		d.mark(5)
+	case "operation":
+		d.fString(&e.Operation, "operation")
+		d.mark(6)
+	case "timeout_ms":
+		d.fFloat(&e.TimeoutMS, "timeout_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileCommitCreated
@@ -1565,20 +3117,68 @@ func (e *FileCommitCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileCommitCreated) UnmarshalJSON(b []byte) error {
-	type fields FileCommitCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileCommitCreated) decode(b []byte) (typed bool, err error) {
 	*e = FileCommitCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileCommitCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeFileCommitCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.FilePaths == nil {
 		e.FilePaths = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileCommitCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(3)
+	case "file_count":
+		d.fInt(&e.FileCount, "file_count")
+		d.mark(4)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(5)
+	case "message":
+		d.fOptString(&e.Message, "message")
+		d.mark(6)
+	case "file_paths":
+		d.fStrings((*[]string)(&e.FilePaths), "file_paths", "event.Strings")
+		d.mark(7)
+	case "execution_id":
+		d.fOptString(&e.ExecutionID, "execution_id")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileCommitDeleted
@@ -1613,14 +3213,50 @@ func (e *FileCommitDeleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileCommitDeleted) UnmarshalJSON(b []byte) error {
-	type fields FileCommitDeleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileCommitDeleted) decode(b []byte) (typed bool, err error) {
 	*e = FileCommitDeleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileCommitDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeFileCommitDeleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileCommitDeleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(3)
+	case "file_count":
+		d.fInt(&e.FileCount, "file_count")
+		d.mark(4)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileCommitVerified
@@ -1655,14 +3291,50 @@ func (e *FileCommitVerified) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileCommitVerified) UnmarshalJSON(b []byte) error {
-	type fields FileCommitVerified
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileCommitVerified) decode(b []byte) (typed bool, err error) {
 	*e = FileCommitVerified{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileCommitVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeFileCommitVerified, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileCommitVerified) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(3)
+	case "blobs_verified":
+		d.fInt(&e.BlobsVerified, "blobs_verified")
+		d.mark(4)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileRestored
@@ -1697,20 +3369,65 @@ func (e *FileRestored) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileRestored) UnmarshalJSON(b []byte) error {
-	type fields FileRestored
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileRestored) decode(b []byte) (typed bool, err error) {
 	*e = FileRestored{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileRestored, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeFileRestored, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.RestoredPaths == nil {
 		e.RestoredPaths = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileRestored) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(3)
+	case "files_restored":
+		d.fInt(&e.FilesRestored, "files_restored")
+		d.mark(4)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(5)
+	case "restored_paths":
+		d.fStrings((*[]string)(&e.RestoredPaths), "restored_paths", "event.Strings")
+		d.mark(6)
+	case "checkpoint_id":
+		d.fOptInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileRestoreFailed
@@ -1744,20 +3461,59 @@ func (e *FileRestoreFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileRestoreFailed) UnmarshalJSON(b []byte) error {
-	type fields FileRestoreFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileRestoreFailed) decode(b []byte) (typed bool, err error) {
 	*e = FileRestoreFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileRestoreFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeFileRestoreFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.PartialRestored == nil {
 		e.PartialRestored = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileRestoreFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(3)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(4)
+	case "partial_restored":
+		d.fStrings((*[]string)(&e.PartialRestored), "partial_restored", "event.Strings")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ CheckpointFileLinkCreated
@@ -1792,14 +3548,56 @@ func (e *CheckpointFileLinkCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *CheckpointFileLinkCreated) UnmarshalJSON(b []byte) error {
-	type fields CheckpointFileLinkCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *CheckpointFileLinkCreated) decode(b []byte) (typed bool, err error) {
 	*e = CheckpointFileLinkCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeCheckpointFileLinkCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeCheckpointFileLinkCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *CheckpointFileLinkCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(3)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(4)
+	case "file_count":
+		d.fInt(&e.FileCount, "file_count")
+		d.mark(5)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ CheckpointFileLinkVerified
@@ -1834,14 +3632,53 @@ func (e *CheckpointFileLinkVerified) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *CheckpointFileLinkVerified) UnmarshalJSON(b []byte) error {
-	type fields CheckpointFileLinkVerified
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *CheckpointFileLinkVerified) decode(b []byte) (typed bool, err error) {
 	*e = CheckpointFileLinkVerified{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeCheckpointFileLinkVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeCheckpointFileLinkVerified, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *CheckpointFileLinkVerified) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(3)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(4)
+	case "blobs_verified":
+		d.fInt(&e.BlobsVerified, "blobs_verified")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ BlobCreated
@@ -1876,14 +3713,53 @@ func (e *BlobCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *BlobCreated) UnmarshalJSON(b []byte) error {
-	type fields BlobCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *BlobCreated) decode(b []byte) (typed bool, err error) {
 	*e = BlobCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBlobCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeBlobCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *BlobCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "blob_id":
+		d.fString(&e.BlobID, "blob_id")
+		d.mark(3)
+	case "size_bytes":
+		d.fInt(&e.SizeBytes, "size_bytes")
+		d.mark(4)
+	case "is_duplicate":
+		d.fBool(&e.IsDuplicate, "is_duplicate")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ BlobDeleted
@@ -1918,14 +3794,50 @@ func (e *BlobDeleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *BlobDeleted) UnmarshalJSON(b []byte) error {
-	type fields BlobDeleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *BlobDeleted) decode(b []byte) (typed bool, err error) {
 	*e = BlobDeleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeBlobDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeBlobDeleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *BlobDeleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "blob_id":
+		d.fString(&e.BlobID, "blob_id")
+		d.mark(3)
+	case "size_bytes":
+		d.fInt(&e.SizeBytes, "size_bytes")
+		d.mark(4)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileTrackingStarted
@@ -1960,20 +3872,59 @@ func (e *FileTrackingStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileTrackingStarted) UnmarshalJSON(b []byte) error {
-	type fields FileTrackingStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileTrackingStarted) decode(b []byte) (typed bool, err error) {
 	*e = FileTrackingStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileTrackingStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeFileTrackingStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.FilePaths == nil {
 		e.FilePaths = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileTrackingStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "operation_id":
+		d.fString(&e.OperationID, "operation_id")
+		d.mark(3)
+	case "file_paths":
+		d.fStrings((*[]string)(&e.FilePaths), "file_paths", "event.Strings")
+		d.mark(4)
+	case "checkpoint_id":
+		d.fOptInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileTrackingCompleted
@@ -2008,14 +3959,53 @@ func (e *FileTrackingCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileTrackingCompleted) UnmarshalJSON(b []byte) error {
-	type fields FileTrackingCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileTrackingCompleted) decode(b []byte) (typed bool, err error) {
 	*e = FileTrackingCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileTrackingCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeFileTrackingCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileTrackingCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "operation_id":
+		d.fString(&e.OperationID, "operation_id")
+		d.mark(3)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(4)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileTrackingFailed
@@ -2050,14 +4040,53 @@ func (e *FileTrackingFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileTrackingFailed) UnmarshalJSON(b []byte) error {
-	type fields FileTrackingFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileTrackingFailed) decode(b []byte) (typed bool, err error) {
 	*e = FileTrackingFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileTrackingFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeFileTrackingFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileTrackingFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "operation_id":
+		d.fString(&e.OperationID, "operation_id")
+		d.mark(3)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(4)
+	case "file_path":
+		d.fOptString(&e.FilePath, "file_path")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBatchTestStarted
@@ -2092,20 +4121,80 @@ func (e *RayBatchTestStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBatchTestStarted) UnmarshalJSON(b []byte) error {
-	type fields RayBatchTestStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBatchTestStarted) decode(b []byte) (typed bool, err error) {
 	*e = RayBatchTestStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayBatchTestStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayBatchTestStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ConfigSnapshot == nil {
 		e.ConfigSnapshot = Map{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBatchTestStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(6)
+	case "workflow_name":
+		d.fString(&e.WorkflowName, "workflow_name")
+		d.mark(7)
+	case "variant_count":
+		d.fInt(&e.VariantCount, "variant_count")
+		d.mark(8)
+	case "parallel_workers":
+		d.fInt(&e.ParallelWorkers, "parallel_workers")
+		d.mark(9)
+	case "max_pending_tasks":
+		d.fInt(&e.MaxPendingTasks, "max_pending_tasks")
+		d.mark(10)
+	case "file_tracking_enabled":
+		d.fBool(&e.FileTrackingEnabled, "file_tracking_enabled")
+		d.mark(11)
+	case "config_snapshot":
+		d.fAnyMap((*map[string]any)(&e.ConfigSnapshot), "config_snapshot", "event.Map")
+		d.mark(12)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBatchTestCompleted
@@ -2140,14 +4229,80 @@ func (e *RayBatchTestCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBatchTestCompleted) UnmarshalJSON(b []byte) error {
-	type fields RayBatchTestCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBatchTestCompleted) decode(b []byte) (typed bool, err error) {
 	*e = RayBatchTestCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBatchTestCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBatchTestCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(6)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(7)
+	case "variants_succeeded":
+		d.fInt(&e.VariantsSucceeded, "variants_succeeded")
+		d.mark(8)
+	case "variants_failed":
+		d.fInt(&e.VariantsFailed, "variants_failed")
+		d.mark(9)
+	case "variants_cancelled":
+		d.fInt(&e.VariantsCancelled, "variants_cancelled")
+		d.mark(10)
+	case "best_combination_name":
+		d.fOptString(&e.BestCombinationName, "best_combination_name")
+		d.mark(11)
+	case "best_overall_score":
+		d.fFloat(&e.BestOverallScore, "best_overall_score", "float64")
+		d.mark(12)
+	case "total_files_tracked":
+		d.fInt(&e.TotalFilesTracked, "total_files_tracked")
+		d.mark(13)
+	case "has_comparison_matrix":
+		d.fBool(&e.HasComparisonMatrix, "has_comparison_matrix")
+		d.mark(14)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBatchTestFailed
@@ -2182,14 +4337,77 @@ func (e *RayBatchTestFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBatchTestFailed) UnmarshalJSON(b []byte) error {
-	type fields RayBatchTestFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBatchTestFailed) decode(b []byte) (typed bool, err error) {
 	*e = RayBatchTestFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBatchTestFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBatchTestFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(6)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(7)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(8)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(9)
+	case "failed_at_variant":
+		d.fOptString(&e.FailedAtVariant, "failed_at_variant")
+		d.mark(10)
+	case "variants_succeeded":
+		d.fInt(&e.VariantsSucceeded, "variants_succeeded")
+		d.mark(11)
+	case "variants_failed":
+		d.fInt(&e.VariantsFailed, "variants_failed")
+		d.mark(12)
+	case "variants_pending":
+		d.fInt(&e.VariantsPending, "variants_pending")
+		d.mark(13)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBatchTestCancelled
@@ -2229,15 +4447,72 @@ func (e *RayBatchTestCancelled) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBatchTestCancelled) UnmarshalJSON(b []byte) error {
-	type fields RayBatchTestCancelled
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBatchTestCancelled) decode(b []byte) (typed bool, err error) {
 	*e = RayBatchTestCancelled{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBatchTestCancelled, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBatchTestCancelled) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "workflow_id":
+		d.fString(&e.WorkflowID, "workflow_id")
+		d.mark(6)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(7)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(8)
+	case "cancelled_by":
+		d.fString(&e.CancelledBy, "cancelled_by")
+		d.mark(9)
+	case "variants_completed":
+		d.fInt(&e.VariantsCompleted, "variants_completed")
+		d.mark(10)
+	case "variants_cancelled":
+		d.fInt(&e.VariantsCancelled, "variants_cancelled")
+		d.mark(11)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBatchTestProgress
@@ -2272,14 +4547,74 @@ func (e *RayBatchTestProgress) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBatchTestProgress) UnmarshalJSON(b []byte) error {
-	type fields RayBatchTestProgress
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBatchTestProgress) decode(b []byte) (typed bool, err error) {
 	*e = RayBatchTestProgress{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBatchTestProgress, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBatchTestProgress, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBatchTestProgress) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "total_variants":
+		d.fInt(&e.TotalVariants, "total_variants")
+		d.mark(6)
+	case "completed_variants":
+		d.fInt(&e.CompletedVariants, "completed_variants")
+		d.mark(7)
+	case "failed_variants":
+		d.fInt(&e.FailedVariants, "failed_variants")
+		d.mark(8)
+	case "in_progress_variants":
+		d.fInt(&e.InProgressVariants, "in_progress_variants")
+		d.mark(9)
+	case "elapsed_ms":
+		d.fInt(&e.ElapsedMS, "elapsed_ms")
+		d.mark(10)
+	case "estimated_remaining_ms":
+		d.fOptInt(&e.EstimatedRemainingMS, "estimated_remaining_ms")
+		d.mark(11)
+	case "variants_per_second":
+		d.fFloat(&e.VariantsPerSecond, "variants_per_second", "float64")
+		d.mark(12)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayActorPoolCreated
@@ -2314,20 +4649,71 @@ func (e *RayActorPoolCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayActorPoolCreated) UnmarshalJSON(b []byte) error {
-	type fields RayActorPoolCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayActorPoolCreated) decode(b []byte) (typed bool, err error) {
 	*e = RayActorPoolCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayActorPoolCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayActorPoolCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ActorIDs == nil {
 		e.ActorIDs = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayActorPoolCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "num_actors":
+		d.fInt(&e.NumActors, "num_actors")
+		d.mark(6)
+	case "cpus_per_actor":
+		d.fFloat(&e.CPUsPerActor, "cpus_per_actor", "float64")
+		d.mark(7)
+	case "memory_per_actor_gb":
+		d.fFloat(&e.MemoryPerActorGB, "memory_per_actor_gb", "float64")
+		d.mark(8)
+	case "actor_ids":
+		d.fStrings((*[]string)(&e.ActorIDs), "actor_ids", "event.Strings")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayActorInitialized
@@ -2362,14 +4748,65 @@ func (e *RayActorInitialized) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayActorInitialized) UnmarshalJSON(b []byte) error {
-	type fields RayActorInitialized
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayActorInitialized) decode(b []byte) (typed bool, err error) {
 	*e = RayActorInitialized{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorInitialized, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayActorInitialized, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayActorInitialized) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "initialization_time_ms":
+		d.fInt(&e.InitializationTimeMS, "initialization_time_ms")
+		d.mark(7)
+	case "state_adapter_type":
+		d.fString(&e.StateAdapterType, "state_adapter_type")
+		d.mark(8)
+	case "file_tracking_enabled":
+		d.fBool(&e.FileTrackingEnabled, "file_tracking_enabled")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayActorFailed
@@ -2404,14 +4841,68 @@ func (e *RayActorFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayActorFailed) UnmarshalJSON(b []byte) error {
-	type fields RayActorFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayActorFailed) decode(b []byte) (typed bool, err error) {
 	*e = RayActorFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayActorFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayActorFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(7)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(8)
+	case "executing_variant":
+		d.fOptString(&e.ExecutingVariant, "executing_variant")
+		d.mark(9)
+	case "executions_completed":
+		d.fInt(&e.ExecutionsCompleted, "executions_completed")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayActorRestarted
@@ -2446,14 +4937,62 @@ func (e *RayActorRestarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayActorRestarted) UnmarshalJSON(b []byte) error {
-	type fields RayActorRestarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayActorRestarted) decode(b []byte) (typed bool, err error) {
 	*e = RayActorRestarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayActorRestarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayActorRestarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayActorRestarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "restart_count":
+		d.fInt(&e.RestartCount, "restart_count")
+		d.mark(7)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantExecutionStarted
@@ -2488,20 +5027,77 @@ func (e *RayVariantExecutionStarted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantExecutionStarted) UnmarshalJSON(b []byte) error {
-	type fields RayVariantExecutionStarted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantExecutionStarted) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantExecutionStarted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayVariantExecutionStarted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Variants == nil {
 		e.Variants = StringMap{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantExecutionStarted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "variants":
+		d.fStringMap((*map[string]string)(&e.Variants), "variants", "event.StringMap")
+		d.mark(9)
+	case "queue_position":
+		d.fInt(&e.QueuePosition, "queue_position")
+		d.mark(10)
+	case "total_in_queue":
+		d.fInt(&e.TotalInQueue, "total_in_queue")
+		d.mark(11)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantExecutionCompleted
@@ -2536,15 +5132,26 @@ func (e *RayVariantExecutionCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantExecutionCompleted) UnmarshalJSON(b []byte) error {
-	type fields RayVariantExecutionCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantExecutionCompleted) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantExecutionCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayVariantExecutionCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Variants == nil {
 		e.Variants = StringMap{}
@@ -2552,7 +5159,68 @@ func (e *RayVariantExecutionCompleted) UnmarshalJSON(b []byte) error {
 	if e.Metrics == nil {
 		e.Metrics = FloatMap{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantExecutionCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "variants":
+		d.fStringMap((*map[string]string)(&e.Variants), "variants", "event.StringMap")
+		d.mark(9)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(10)
+	case "checkpoint_count":
+		d.fInt(&e.CheckpointCount, "checkpoint_count")
+		d.mark(11)
+	case "node_count":
+		d.fInt(&e.NodeCount, "node_count")
+		d.mark(12)
+	case "metrics":
+		d.fFloatMap((*map[string]float64)(&e.Metrics), "metrics", "event.FloatMap")
+		d.mark(13)
+	case "overall_score":
+		d.fFloat(&e.OverallScore, "overall_score", "float64")
+		d.mark(14)
+	case "files_tracked":
+		d.fInt(&e.FilesTracked, "files_tracked")
+		d.mark(15)
+	case "file_commit_id":
+		d.fOptString(&e.FileCommitID, "file_commit_id")
+		d.mark(16)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantExecutionFailed
@@ -2587,20 +5255,89 @@ func (e *RayVariantExecutionFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantExecutionFailed) UnmarshalJSON(b []byte) error {
-	type fields RayVariantExecutionFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantExecutionFailed) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantExecutionFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantExecutionFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayVariantExecutionFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Variants == nil {
 		e.Variants = StringMap{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantExecutionFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "variants":
+		d.fStringMap((*map[string]string)(&e.Variants), "variants", "event.StringMap")
+		d.mark(9)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(10)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(11)
+	case "failed_at_node":
+		d.fOptString(&e.FailedAtNode, "failed_at_node")
+		d.mark(12)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(13)
+	case "nodes_completed":
+		d.fInt(&e.NodesCompleted, "nodes_completed")
+		d.mark(14)
+	case "checkpoints_created":
+		d.fInt(&e.CheckpointsCreated, "checkpoints_created")
+		d.mark(15)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantExecutionCancelled
@@ -2635,14 +5372,68 @@ func (e *RayVariantExecutionCancelled) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantExecutionCancelled) UnmarshalJSON(b []byte) error {
-	type fields RayVariantExecutionCancelled
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantExecutionCancelled) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantExecutionCancelled{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayVariantExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayVariantExecutionCancelled, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantExecutionCancelled) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(9)
+	case "duration_ms":
+		d.fInt(&e.DurationMS, "duration_ms")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantFilesTracked
@@ -2677,20 +5468,80 @@ func (e *RayVariantFilesTracked) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantFilesTracked) UnmarshalJSON(b []byte) error {
-	type fields RayVariantFilesTracked
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantFilesTracked) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantFilesTracked{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantFilesTracked, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayVariantFilesTracked, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.FilePaths == nil {
 		e.FilePaths = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantFilesTracked) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "files_tracked":
+		d.fInt(&e.FilesTracked, "files_tracked")
+		d.mark(9)
+	case "file_commit_id":
+		d.fString(&e.FileCommitID, "file_commit_id")
+		d.mark(10)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(11)
+	case "file_paths":
+		d.fStrings((*[]string)(&e.FilePaths), "file_paths", "event.Strings")
+		d.mark(12)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayVariantFilesTrackingFailed
@@ -2725,20 +5576,74 @@ func (e *RayVariantFilesTrackingFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayVariantFilesTrackingFailed) UnmarshalJSON(b []byte) error {
-	type fields RayVariantFilesTrackingFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayVariantFilesTrackingFailed) decode(b []byte) (typed bool, err error) {
 	*e = RayVariantFilesTrackingFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeRayVariantFilesTrackingFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeRayVariantFilesTrackingFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.FailedFiles == nil {
 		e.FailedFiles = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayVariantFilesTrackingFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(6)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(7)
+	case "combination_name":
+		d.fString(&e.CombinationName, "combination_name")
+		d.mark(8)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(9)
+	case "failed_files":
+		d.fStrings((*[]string)(&e.FailedFiles), "failed_files", "event.Strings")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBackpressureApplied
@@ -2773,14 +5678,62 @@ func (e *RayBackpressureApplied) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBackpressureApplied) UnmarshalJSON(b []byte) error {
-	type fields RayBackpressureApplied
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBackpressureApplied) decode(b []byte) (typed bool, err error) {
 	*e = RayBackpressureApplied{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBackpressureApplied, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBackpressureApplied, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBackpressureApplied) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "pending_tasks":
+		d.fInt(&e.PendingTasks, "pending_tasks")
+		d.mark(6)
+	case "max_pending_tasks":
+		d.fInt(&e.MaxPendingTasks, "max_pending_tasks")
+		d.mark(7)
+	case "wait_time_ms":
+		d.fInt(&e.WaitTimeMS, "wait_time_ms")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ RayBackpressureReleased
@@ -2815,14 +5768,59 @@ func (e *RayBackpressureReleased) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *RayBackpressureReleased) UnmarshalJSON(b []byte) error {
-	type fields RayBackpressureReleased
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *RayBackpressureReleased) decode(b []byte) (typed bool, err error) {
 	*e = RayBackpressureReleased{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeRayBackpressureReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeRayBackpressureReleased, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *RayBackpressureReleased) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "ray_job_id":
+		d.fOptString(&e.RayJobID, "ray_job_id")
+		d.mark(3)
+	case "ray_address":
+		d.fOptString(&e.RayAddress, "ray_address")
+		d.mark(4)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(5)
+	case "pending_tasks":
+		d.fInt(&e.PendingTasks, "pending_tasks")
+		d.mark(6)
+	case "tasks_completed":
+		d.fInt(&e.TasksCompleted, "tasks_completed")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ WorkspaceCreated
@@ -2861,15 +5859,75 @@ func (e *WorkspaceCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *WorkspaceCreated) UnmarshalJSON(b []byte) error {
-	type fields WorkspaceCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *WorkspaceCreated) decode(b []byte) (typed bool, err error) {
 	*e = WorkspaceCreated{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeWorkspaceCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *WorkspaceCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(4)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(5)
+	case "variant_name":
+		d.fString(&e.VariantName, "variant_name")
+		d.mark(6)
+	case "workspace_path":
+		d.fString(&e.WorkspacePath, "workspace_path")
+		d.mark(7)
+	case "source_snapshot_commit_id":
+		d.fOptString(&e.SourceSnapshotCommitID, "source_snapshot_commit_id")
+		d.mark(8)
+	case "file_count":
+		d.fInt(&e.FileCount, "file_count")
+		d.mark(9)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(10)
+	case "strategy":
+		d.fString(&e.Strategy, "strategy")
+		d.mark(11)
+	case "parent_workspace_id":
+		d.fOptString(&e.ParentWorkspaceID, "parent_workspace_id")
+		d.mark(12)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ WorkspaceActivated
@@ -2903,14 +5961,56 @@ func (e *WorkspaceActivated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *WorkspaceActivated) UnmarshalJSON(b []byte) error {
-	type fields WorkspaceActivated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *WorkspaceActivated) decode(b []byte) (typed bool, err error) {
 	*e = WorkspaceActivated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceActivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeWorkspaceActivated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *WorkspaceActivated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(4)
+	case "previous_cwd":
+		d.fString(&e.PreviousCWD, "previous_cwd")
+		d.mark(5)
+	case "new_cwd":
+		d.fString(&e.NewCWD, "new_cwd")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ WorkspaceDeactivated
@@ -2944,14 +6044,59 @@ func (e *WorkspaceDeactivated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *WorkspaceDeactivated) UnmarshalJSON(b []byte) error {
-	type fields WorkspaceDeactivated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *WorkspaceDeactivated) decode(b []byte) (typed bool, err error) {
 	*e = WorkspaceDeactivated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceDeactivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeWorkspaceDeactivated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *WorkspaceDeactivated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(4)
+	case "files_written":
+		d.fInt(&e.FilesWritten, "files_written")
+		d.mark(5)
+	case "output_size_bytes":
+		d.fInt(&e.OutputSizeBytes, "output_size_bytes")
+		d.mark(6)
+	case "restored_cwd":
+		d.fString(&e.RestoredCWD, "restored_cwd")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ WorkspaceCleanedUp
@@ -2985,14 +6130,59 @@ func (e *WorkspaceCleanedUp) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *WorkspaceCleanedUp) UnmarshalJSON(b []byte) error {
-	type fields WorkspaceCleanedUp
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *WorkspaceCleanedUp) decode(b []byte) (typed bool, err error) {
 	*e = WorkspaceCleanedUp{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceCleanedUp, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeWorkspaceCleanedUp, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *WorkspaceCleanedUp) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(4)
+	case "files_removed":
+		d.fInt(&e.FilesRemoved, "files_removed")
+		d.mark(5)
+	case "space_freed_bytes":
+		d.fInt(&e.SpaceFreedBytes, "space_freed_bytes")
+		d.mark(6)
+	case "preserved":
+		d.fBool(&e.Preserved, "preserved")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileSnapshotCreated
@@ -3026,20 +6216,68 @@ func (e *FileSnapshotCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileSnapshotCreated) UnmarshalJSON(b []byte) error {
-	type fields FileSnapshotCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileSnapshotCreated) decode(b []byte) (typed bool, err error) {
 	*e = FileSnapshotCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeFileSnapshotCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeFileSnapshotCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.SourcePaths == nil {
 		e.SourcePaths = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileSnapshotCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "batch_test_id":
+		d.fString(&e.BatchTestID, "batch_test_id")
+		d.mark(4)
+	case "commit_id":
+		d.fString(&e.CommitID, "commit_id")
+		d.mark(5)
+	case "file_count":
+		d.fInt(&e.FileCount, "file_count")
+		d.mark(6)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(7)
+	case "source_paths":
+		d.fStrings((*[]string)(&e.SourcePaths), "source_paths", "event.Strings")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ FileRestore
@@ -3078,15 +6316,72 @@ func (e *FileRestore) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *FileRestore) UnmarshalJSON(b []byte) error {
-	type fields FileRestore
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *FileRestore) decode(b []byte) (typed bool, err error) {
 	*e = FileRestore{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeFileRestore, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeFileRestore, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *FileRestore) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(4)
+	case "file_commit_id":
+		d.fString(&e.FileCommitID, "file_commit_id")
+		d.mark(5)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(6)
+	case "files_restored":
+		d.fInt(&e.FilesRestored, "files_restored")
+		d.mark(7)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(8)
+	case "restore_target":
+		d.fString(&e.RestoreTarget, "restore_target")
+		d.mark(9)
+	case "success":
+		d.fBool(&e.Success, "success")
+		d.mark(10)
+	case "error_message":
+		d.fOptString(&e.ErrorMessage, "error_message")
+		d.mark(11)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ WorkspaceFileRestoreFailed
@@ -3120,14 +6415,59 @@ func (e *WorkspaceFileRestoreFailed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *WorkspaceFileRestoreFailed) UnmarshalJSON(b []byte) error {
-	type fields WorkspaceFileRestoreFailed
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *WorkspaceFileRestoreFailed) decode(b []byte) (typed bool, err error) {
 	*e = WorkspaceFileRestoreFailed{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeWorkspaceFileRestoreFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeWorkspaceFileRestoreFailed, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *WorkspaceFileRestoreFailed) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(3)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(4)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(5)
+	case "error_message":
+		d.fString(&e.ErrorMessage, "error_message")
+		d.mark(6)
+	case "error_type":
+		d.fString(&e.ErrorType, "error_type")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ForkRequested
@@ -3166,15 +6506,60 @@ func (e *ForkRequested) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ForkRequested) UnmarshalJSON(b []byte) error {
-	type fields ForkRequested
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ForkRequested) decode(b []byte) (typed bool, err error) {
 	*e = ForkRequested{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeForkRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeForkRequested, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ForkRequested) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "parent_execution_id":
+		d.fString(&e.ParentExecutionID, "parent_execution_id")
+		d.mark(3)
+	case "fork_checkpoint_id":
+		d.fOptInt(&e.ForkCheckpointID, "fork_checkpoint_id")
+		d.mark(4)
+	case "new_execution_id":
+		d.fString(&e.NewExecutionID, "new_execution_id")
+		d.mark(5)
+	case "fork_type":
+		d.fString(&e.ForkType, "fork_type")
+		d.mark(6)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ForkCompleted
@@ -3213,15 +6598,69 @@ func (e *ForkCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ForkCompleted) UnmarshalJSON(b []byte) error {
-	type fields ForkCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ForkCompleted) decode(b []byte) (typed bool, err error) {
 	*e = ForkCompleted{}
 	e.setDefaults()
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeForkCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeForkCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ForkCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "new_execution_id":
+		d.fString(&e.NewExecutionID, "new_execution_id")
+		d.mark(3)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(4)
+	case "thread_id":
+		d.fString(&e.ThreadID, "thread_id")
+		d.mark(5)
+	case "parent_execution_id":
+		d.fString(&e.ParentExecutionID, "parent_execution_id")
+		d.mark(6)
+	case "fork_checkpoint_id":
+		d.fOptInt(&e.ForkCheckpointID, "fork_checkpoint_id")
+		d.mark(7)
+	case "ready_to_execute":
+		d.fBool(&e.ReadyToExecute, "ready_to_execute")
+		d.mark(8)
+	case "files_copied":
+		d.fInt(&e.FilesCopied, "files_copied")
+		d.mark(9)
+	case "total_size_bytes":
+		d.fInt(&e.TotalSizeBytes, "total_size_bytes")
+		d.mark(10)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ VenvCreated
@@ -3255,20 +6694,71 @@ func (e *VenvCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *VenvCreated) UnmarshalJSON(b []byte) error {
-	type fields VenvCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *VenvCreated) decode(b []byte) (typed bool, err error) {
 	*e = VenvCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeVenvCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Packages == nil {
 		e.Packages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *VenvCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(4)
+	case "venv_path":
+		d.fString(&e.VenvPath, "venv_path")
+		d.mark(5)
+	case "python_version":
+		d.fString(&e.PythonVersion, "python_version")
+		d.mark(6)
+	case "packages":
+		d.fStrings((*[]string)(&e.Packages), "packages", "event.Strings")
+		d.mark(7)
+	case "venv_spec_hash":
+		d.fString(&e.VenvSpecHash, "venv_spec_hash")
+		d.mark(8)
+	case "creation_time_ms":
+		d.fFloat(&e.CreationTimeMS, "creation_time_ms", "float64")
+		d.mark(9)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ VenvReused
@@ -3303,15 +6793,56 @@ func (e *VenvReused) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *VenvReused) UnmarshalJSON(b []byte) error {
-	type fields VenvReused
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *VenvReused) decode(b []byte) (typed bool, err error) {
 	*e = VenvReused{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp            timeIn    `json:"timestamp"`
-		OriginalCreationTime optTimeIn `json:"original_creation_time"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}, OriginalCreationTime: optTimeIn{p: &e.OriginalCreationTime, field: "original_creation_time"}}
-	return finishDecode(typeVenvReused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeVenvReused, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *VenvReused) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "venv_path":
+		d.fString(&e.VenvPath, "venv_path")
+		d.mark(4)
+	case "venv_spec_hash":
+		d.fString(&e.VenvSpecHash, "venv_spec_hash")
+		d.mark(5)
+	case "original_creation_time":
+		d.fOptTime(&e.OriginalCreationTime, "original_creation_time")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ VenvInvalidated
@@ -3345,20 +6876,65 @@ func (e *VenvInvalidated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *VenvInvalidated) UnmarshalJSON(b []byte) error {
-	type fields VenvInvalidated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *VenvInvalidated) decode(b []byte) (typed bool, err error) {
 	*e = VenvInvalidated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvInvalidated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeVenvInvalidated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.AffectedWorkspaces == nil {
 		e.AffectedWorkspaces = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *VenvInvalidated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "node_id":
+		d.fString(&e.NodeID, "node_id")
+		d.mark(3)
+	case "old_spec_hash":
+		d.fString(&e.OldSpecHash, "old_spec_hash")
+		d.mark(4)
+	case "new_spec_hash":
+		d.fString(&e.NewSpecHash, "new_spec_hash")
+		d.mark(5)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(6)
+	case "affected_workspaces":
+		d.fStrings((*[]string)(&e.AffectedWorkspaces), "affected_workspaces", "event.Strings")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ VenvMismatchWarning
@@ -3392,15 +6968,26 @@ func (e *VenvMismatchWarning) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *VenvMismatchWarning) UnmarshalJSON(b []byte) error {
-	type fields VenvMismatchWarning
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *VenvMismatchWarning) decode(b []byte) (typed bool, err error) {
 	*e = VenvMismatchWarning{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeVenvMismatchWarning, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeVenvMismatchWarning, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ExpectedPackages == nil {
 		e.ExpectedPackages = Strings{}
@@ -3408,7 +6995,41 @@ func (e *VenvMismatchWarning) UnmarshalJSON(b []byte) error {
 	if e.CurrentPackages == nil {
 		e.CurrentPackages = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *VenvMismatchWarning) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(3)
+	case "expected_venv_hash":
+		d.fString(&e.ExpectedVenvHash, "expected_venv_hash")
+		d.mark(4)
+	case "current_venv_hash":
+		d.fString(&e.CurrentVenvHash, "current_venv_hash")
+		d.mark(5)
+	case "expected_packages":
+		d.fStrings((*[]string)(&e.ExpectedPackages), "expected_packages", "event.Strings")
+		d.mark(6)
+	case "current_packages":
+		d.fStrings((*[]string)(&e.CurrentPackages), "current_packages", "event.Strings")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ VenvRestored
@@ -3442,14 +7063,59 @@ func (e *VenvRestored) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *VenvRestored) UnmarshalJSON(b []byte) error {
-	type fields VenvRestored
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *VenvRestored) decode(b []byte) (typed bool, err error) {
 	*e = VenvRestored{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeVenvRestored, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeVenvRestored, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *VenvRestored) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(3)
+	case "checkpoint_id":
+		d.fInt(&e.CheckpointID, "checkpoint_id")
+		d.mark(4)
+	case "venv_path":
+		d.fString(&e.VenvPath, "venv_path")
+		d.mark(5)
+	case "restored_from":
+		d.fString(&e.RestoredFrom, "restored_from")
+		d.mark(6)
+	case "restore_time_ms":
+		d.fFloat(&e.RestoreTimeMS, "restore_time_ms", "float64")
+		d.mark(7)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ActorCreated
@@ -3483,20 +7149,68 @@ func (e *ActorCreated) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ActorCreated) UnmarshalJSON(b []byte) error {
-	type fields ActorCreated
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ActorCreated) decode(b []byte) (typed bool, err error) {
 	*e = ActorCreated{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeActorCreated, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Resources == nil {
 		e.Resources = Map{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ActorCreated) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(3)
+	case "execution_id":
+		d.fString(&e.ExecutionID, "execution_id")
+		d.mark(4)
+	case "workspace_id":
+		d.fString(&e.WorkspaceID, "workspace_id")
+		d.mark(5)
+	case "for_fork":
+		d.fBool(&e.ForFork, "for_fork")
+		d.mark(6)
+	case "for_resume":
+		d.fBool(&e.ForResume, "for_resume")
+		d.mark(7)
+	case "resources":
+		d.fAnyMap((*map[string]any)(&e.Resources), "resources", "event.Map")
+		d.mark(8)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ActorReset
@@ -3530,20 +7244,59 @@ func (e *ActorReset) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ActorReset) UnmarshalJSON(b []byte) error {
-	type fields ActorReset
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ActorReset) decode(b []byte) (typed bool, err error) {
 	*e = ActorReset{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorReset, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeActorReset, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ResourcesCleared == nil {
 		e.ResourcesCleared = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ActorReset) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(3)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(4)
+	case "resources_cleared":
+		d.fStrings((*[]string)(&e.ResourcesCleared), "resources_cleared", "event.Strings")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ActorKilled
@@ -3577,20 +7330,59 @@ func (e *ActorKilled) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ActorKilled) UnmarshalJSON(b []byte) error {
-	type fields ActorKilled
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ActorKilled) decode(b []byte) (typed bool, err error) {
 	*e = ActorKilled{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeActorKilled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeActorKilled, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ResourcesReleased == nil {
 		e.ResourcesReleased = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ActorKilled) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(3)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(4)
+	case "resources_released":
+		d.fStrings((*[]string)(&e.ResourcesReleased), "resources_released", "event.Strings")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ResourcesReleased
@@ -3624,20 +7416,62 @@ func (e *ResourcesReleased) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ResourcesReleased) UnmarshalJSON(b []byte) error {
-	type fields ResourcesReleased
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ResourcesReleased) decode(b []byte) (typed bool, err error) {
 	*e = ResourcesReleased{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeResourcesReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeResourcesReleased, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.ResourcesList == nil {
 		e.ResourcesList = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ResourcesReleased) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(3)
+	case "reason":
+		d.fString(&e.Reason, "reason")
+		d.mark(4)
+	case "gpu_memory_freed_mb":
+		d.fFloat(&e.GPUMemoryFreedMB, "gpu_memory_freed_mb", "float64")
+		d.mark(5)
+	case "resources_list":
+		d.fStrings((*[]string)(&e.ResourcesList), "resources_list", "event.Strings")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ ResourcesReacquired
@@ -3671,14 +7505,53 @@ func (e *ResourcesReacquired) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *ResourcesReacquired) UnmarshalJSON(b []byte) error {
-	type fields ResourcesReacquired
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *ResourcesReacquired) decode(b []byte) (typed bool, err error) {
 	*e = ResourcesReacquired{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeResourcesReacquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeResourcesReacquired, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *ResourcesReacquired) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "actor_id":
+		d.fString(&e.ActorID, "actor_id")
+		d.mark(3)
+	case "gpu_memory_allocated_mb":
+		d.fFloat(&e.GPUMemoryAllocatedMB, "gpu_memory_allocated_mb", "float64")
+		d.mark(4)
+	case "reacquisition_time_ms":
+		d.fFloat(&e.ReacquisitionTimeMS, "reacquisition_time_ms", "float64")
+		d.mark(5)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ OrphanWorkspaceDetected
@@ -3712,14 +7585,56 @@ func (e *OrphanWorkspaceDetected) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *OrphanWorkspaceDetected) UnmarshalJSON(b []byte) error {
-	type fields OrphanWorkspaceDetected
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *OrphanWorkspaceDetected) decode(b []byte) (typed bool, err error) {
 	*e = OrphanWorkspaceDetected{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	return finishDecode(typeOrphanWorkspaceDetected, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+	var d decoder
+	if d.begin(typeOrphanWorkspaceDetected, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	return d.hasDocType, d.finish(e.ID)
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *OrphanWorkspaceDetected) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "workspace_path":
+		d.fString(&e.WorkspacePath, "workspace_path")
+		d.mark(3)
+	case "original_pid":
+		d.fInt(&e.OriginalPID, "original_pid")
+		d.mark(4)
+	case "age_hours":
+		d.fFloat(&e.AgeHours, "age_hours", "float64")
+		d.mark(5)
+	case "action":
+		d.fString(&e.Action, "action")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
 
 // ------------------------------------------------------------ OrphanCleanupCompleted
@@ -3753,18 +7668,60 @@ func (e *OrphanCleanupCompleted) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON replaces the event with the one in the wire format (see
 // Decode): fields absent from the document take the reference defaults.
 func (e *OrphanCleanupCompleted) UnmarshalJSON(b []byte) error {
-	type fields OrphanCleanupCompleted
+	_, err := e.decode(b)
+	return err
+}
+
+// decode is UnmarshalJSON; typed reports whether the document has an
+// event_type.
+func (e *OrphanCleanupCompleted) decode(b []byte) (typed bool, err error) {
 	*e = OrphanCleanupCompleted{}
-	w := struct {
-		EventType *string `json:"event_type"`
-		*fields
-		Timestamp timeIn `json:"timestamp"`
-	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
-	if err := finishDecode(typeOrphanCleanupCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
-		return err
+	var d decoder
+	if d.begin(typeOrphanCleanupCompleted, b) {
+		for d.next() {
+			if !e.decodeField(&d, d.key) {
+				if k := d.unknown(); k != "" {
+					e.decodeField(&d, k)
+				}
+			}
+		}
+	}
+	if err := d.finish(e.ID); err != nil {
+		return false, err
 	}
 	if e.Errors == nil {
 		e.Errors = Strings{}
 	}
-	return nil
+	return d.hasDocType, nil
+}
+
+// decodeField decodes the value of the field named key and reports
+// whether the type has that field.
+func (e *OrphanCleanupCompleted) decodeField(d *decoder, key string) bool {
+	switch key {
+	case "event_type":
+		d.fEventType()
+		d.mark(0)
+	case "event_id":
+		d.fString(&e.ID, "event_id")
+		d.mark(1)
+	case "timestamp":
+		d.fTime(&e.Timestamp)
+		d.mark(2)
+	case "orphans_found":
+		d.fInt(&e.OrphansFound, "orphans_found")
+		d.mark(3)
+	case "orphans_cleaned":
+		d.fInt(&e.OrphansCleaned, "orphans_cleaned")
+		d.mark(4)
+	case "space_freed_mb":
+		d.fFloat(&e.SpaceFreedMB, "space_freed_mb", "float64")
+		d.mark(5)
+	case "errors":
+		d.fStrings((*[]string)(&e.Errors), "errors", "event.Strings")
+		d.mark(6)
+	default:
+		return false
+	}
+	return true
 }
