@@ -50,28 +50,12 @@ func checkYear(s string, t time.Time) (time.Time, error) {
 // FormatTime writes t in RFC 3339 in UTC with as many fractional digits as needed.
 func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// wireTime writes a timestamp in RFC 3339 in UTC.
-type wireTime time.Time
-
-func (t wireTime) MarshalJSON() ([]byte, error) {
-	u := time.Time(t).UTC()
-	if y := u.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("%w: year %d outside 0 to 9999", ErrBadTimestamp, y)
-	}
-	b := make([]byte, 0, 40)
-	b = append(b, '"')
-	b = u.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
-}
-
 func truncate(b []byte) string {
 	if len(b) > 40 {
 		return string(b[:40]) + "..."
 	}
 	return string(b)
 }
-
-func marshalWire(v any) ([]byte, error) { return json.Marshal(v) }
 
 // Decode reads one event in the wire format. The document's event_type (a
 // wire name or an alias) selects the type. Every field of the document must

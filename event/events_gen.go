@@ -21,13 +21,24 @@ func (e *ExecutionStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"workflow_name":`)
+	w.str(e.WorkflowName)
+	w.raw(`,"initial_state":`)
+	w.anyMap(e.InitialState, true)
+	w.raw(`,"breakpoints":`)
+	w.list(e.Breakpoints)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -116,13 +127,24 @@ func (e *ExecutionPaused) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionPaused
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"paused_at_node":`)
+	w.str(e.PausedAtNode)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"checkpoint_id":`)
+	w.optInt(e.CheckpointID)
+	w.raw(`,"elapsed_time_ms":`)
+	w.float(e.ElapsedTimeMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -202,13 +224,20 @@ func (e *ExecutionResumed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionResumed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"resume_from_node":`)
+	w.str(e.ResumeFromNode)
+	w.raw(`,"modified_state":`)
+	w.anyMap(e.ModifiedState, false)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -282,13 +311,26 @@ func (e *ExecutionCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"final_state":`)
+	w.anyMap(e.FinalState, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"nodes_executed":`)
+	w.int(e.NodesExecuted)
+	w.raw(`,"checkpoints_created":`)
+	w.int(e.CheckpointsCreated)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -377,13 +419,28 @@ func (e *ExecutionFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"failed_at_node":`)
+	w.str(e.FailedAtNode)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	w.raw(`,"checkpoint_id":`)
+	w.optInt(e.CheckpointID)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -469,13 +526,22 @@ func (e *ExecutionCancelled) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionCancelled
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"cancelled_at_node":`)
+	w.optStr(e.CancelledAtNode)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -552,13 +618,26 @@ func (e *NodeStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields NodeStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"node_name":`)
+	w.str(e.NodeName)
+	w.raw(`,"node_type":`)
+	w.str(e.NodeType)
+	w.raw(`,"context":`)
+	w.anyMap(e.Context, true)
+	w.raw(`,"entry_checkpoint_id":`)
+	w.optInt(e.EntryCheckpointID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -647,13 +726,30 @@ func (e *NodeCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields NodeCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"node_name":`)
+	w.str(e.NodeName)
+	w.raw(`,"result":`)
+	w.any(e.Result)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"tool_invocations":`)
+	w.int(e.ToolInvocations)
+	w.raw(`,"exit_checkpoint_id":`)
+	w.optInt(e.ExitCheckpointID)
+	w.raw(`,"output_variables":`)
+	w.anyMap(e.OutputVariables, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -753,13 +849,28 @@ func (e *NodeFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields NodeFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"node_name":`)
+	w.str(e.NodeName)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"recoverable":`)
+	w.bool(e.Recoverable)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -846,13 +957,24 @@ func (e *NodeSkipped) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields NodeSkipped
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"node_name":`)
+	w.str(e.NodeName)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"condition":`)
+	w.optStr(e.Condition)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -933,13 +1055,28 @@ func (e *CheckpointCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields CheckpointCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"checkpoint_id":`)
+	w.str(e.CheckpointID)
+	w.raw(`,"step":`)
+	w.int(e.Step)
+	w.raw(`,"node_writes":`)
+	w.anyMap(e.NodeWrites, true)
+	w.raw(`,"completed_node":`)
+	w.optStr(e.CompletedNode)
+	w.raw(`,"next_nodes":`)
+	w.strings(e.NextNodes, true)
+	w.raw(`,"is_terminal":`)
+	w.bool(e.IsTerminal)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1034,13 +1171,24 @@ func (e *RollbackRequested) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RollbackRequested
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"target_checkpoint_id":`)
+	w.str(e.TargetCheckpointID)
+	w.raw(`,"target_node_id":`)
+	w.optStr(e.TargetNodeID)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"requested_by":`)
+	w.str(e.RequestedBy)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1126,13 +1274,24 @@ func (e *RollbackCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RollbackCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"from_checkpoint_id":`)
+	w.str(e.FromCheckpointID)
+	w.raw(`,"to_checkpoint_id":`)
+	w.str(e.ToCheckpointID)
+	w.raw(`,"rolled_back_nodes":`)
+	w.strings(e.RolledBackNodes, true)
+	w.raw(`,"state_restored":`)
+	w.bool(e.StateRestored)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1219,13 +1378,22 @@ func (e *RollbackFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RollbackFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"target_checkpoint_id":`)
+	w.str(e.TargetCheckpointID)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1302,13 +1470,26 @@ func (e *NodeBoundaryRecorded) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields NodeBoundaryRecorded
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"boundary_type":`)
+	w.str(e.BoundaryType)
+	w.raw(`,"checkpoint_id":`)
+	w.str(e.CheckpointID)
+	w.raw(`,"node_status":`)
+	w.str(e.NodeStatus)
+	w.raw(`,"duration_ms":`)
+	w.optInt(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1391,13 +1572,22 @@ func (e *ExecutionHistoryLoaded) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ExecutionHistoryLoaded
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"checkpoint_count":`)
+	w.int(e.CheckpointCount)
+	w.raw(`,"completed_nodes":`)
+	w.strings(e.CompletedNodes, true)
+	w.raw(`,"latest_checkpoint_id":`)
+	w.optStr(e.LatestCheckpointID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1480,13 +1670,24 @@ func (e *BranchCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields BranchCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"from_checkpoint_id":`)
+	w.str(e.FromCheckpointID)
+	w.raw(`,"new_thread_id":`)
+	w.str(e.NewThreadID)
+	w.raw(`,"parent_execution_id":`)
+	w.str(e.ParentExecutionID)
+	w.raw(`,"branch_reason":`)
+	w.str(e.BranchReason)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1563,13 +1764,40 @@ func (e *LangGraphAudit) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields LangGraphAudit
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 576)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"thread_id":`)
+	w.str(e.ThreadID)
+	w.raw(`,"run_id":`)
+	w.str(e.RunID)
+	w.raw(`,"parent_run_id":`)
+	w.optStr(e.ParentRunID)
+	w.raw(`,"duration_ms":`)
+	w.optInt(e.DurationMS)
+	w.raw(`,"node_id":`)
+	w.optStr(e.NodeID)
+	w.raw(`,"checkpoint_id":`)
+	w.optStr(e.CheckpointID)
+	w.raw(`,"step":`)
+	w.optInt(e.Step)
+	w.raw(`,"inputs":`)
+	w.anyMap(e.Inputs, false)
+	w.raw(`,"outputs":`)
+	w.anyMap(e.Outputs, false)
+	w.raw(`,"error":`)
+	w.optStr(e.Error)
+	w.raw(`,"metadata":`)
+	w.anyMap(e.Metadata, false)
+	w.raw(`,"tags":`)
+	w.strings(e.Tags, false)
+	w.raw(`,"metrics":`)
+	w.floatMap(e.Metrics, false)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1684,13 +1912,26 @@ func (e *EnvironmentCreationStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentCreationStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"python_version":`)
+	w.str(e.PythonVersion)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"source":`)
+	w.str(e.Source)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1789,13 +2030,30 @@ func (e *EnvironmentCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"env_path":`)
+	w.str(e.EnvPath)
+	w.raw(`,"python_version":`)
+	w.str(e.PythonVersion)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"source":`)
+	w.str(e.Source)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -1900,13 +2158,32 @@ func (e *EnvironmentCreationFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentCreationFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 416)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"error":`)
+	w.str(e.Error)
+	w.raw(`,"python_version":`)
+	w.str(e.PythonVersion)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"rollback_performed":`)
+	w.bool(e.RollbackPerformed)
+	w.raw(`,"source":`)
+	w.str(e.Source)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2009,13 +2286,24 @@ func (e *EnvironmentDeleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentDeleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"env_path":`)
+	w.str(e.EnvPath)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2099,13 +2387,26 @@ func (e *DependenciesAdded) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields DependenciesAdded
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"exit_code":`)
+	w.int(e.ExitCode)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2198,13 +2499,26 @@ func (e *DependenciesUpdated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields DependenciesUpdated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"exit_code":`)
+	w.int(e.ExitCode)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2297,13 +2611,26 @@ func (e *DependenciesRemoved) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields DependenciesRemoved
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"exit_code":`)
+	w.int(e.ExitCode)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2396,13 +2723,28 @@ func (e *DependencyOperationFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields DependencyOperationFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"operation":`)
+	w.str(e.Operation)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"error":`)
+	w.str(e.Error)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2498,13 +2840,24 @@ func (e *EnvironmentSynced) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentSynced
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"exit_code":`)
+	w.int(e.ExitCode)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2588,13 +2941,24 @@ func (e *EnvironmentSyncFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentSyncFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"error":`)
+	w.str(e.Error)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2674,13 +3038,16 @@ func (e *EnvironmentCleanupStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentCleanupStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 160)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"idle_hours":`)
+	w.int(e.IdleHours)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2748,13 +3115,22 @@ func (e *EnvironmentCleanupCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentCleanupCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"deleted_envs":`)
+	w.strings(e.DeletedEnvs, true)
+	w.raw(`,"deleted_count":`)
+	w.int(e.DeletedCount)
+	w.raw(`,"duration_ms":`)
+	w.float(e.DurationMS)
+	w.raw(`,"idle_hours":`)
+	w.int(e.IdleHours)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2841,13 +3217,22 @@ func (e *EnvironmentLockAcquired) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentLockAcquired
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"operation":`)
+	w.str(e.Operation)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -2928,13 +3313,24 @@ func (e *EnvironmentLockReleased) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentLockReleased
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"operation":`)
+	w.str(e.Operation)
+	w.raw(`,"held_ms":`)
+	w.float(e.HeldMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3018,13 +3414,24 @@ func (e *EnvironmentLockTimeout) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields EnvironmentLockTimeout
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"version_id":`)
+	w.optStr(e.VersionID)
+	w.raw(`,"operation":`)
+	w.str(e.Operation)
+	w.raw(`,"timeout_ms":`)
+	w.float(e.TimeoutMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3105,13 +3512,26 @@ func (e *FileCommitCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileCommitCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"file_count":`)
+	w.int(e.FileCount)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	w.raw(`,"message":`)
+	w.optStr(e.Message)
+	w.raw(`,"file_paths":`)
+	w.strings(e.FilePaths, true)
+	w.raw(`,"execution_id":`)
+	w.optStr(e.ExecutionID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3201,13 +3621,18 @@ func (e *FileCommitDeleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileCommitDeleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 192)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"file_count":`)
+	w.int(e.FileCount)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3279,13 +3704,18 @@ func (e *FileCommitVerified) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileCommitVerified
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 192)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"blobs_verified":`)
+	w.int(e.BlobsVerified)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3357,13 +3787,24 @@ func (e *FileRestored) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileRestored
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"files_restored":`)
+	w.int(e.FilesRestored)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	w.raw(`,"restored_paths":`)
+	w.strings(e.RestoredPaths, true)
+	w.raw(`,"checkpoint_id":`)
+	w.optInt(e.CheckpointID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3449,13 +3890,20 @@ func (e *FileRestoreFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileRestoreFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"partial_restored":`)
+	w.strings(e.PartialRestored, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3536,13 +3984,22 @@ func (e *CheckpointFileLinkCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields CheckpointFileLinkCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"file_count":`)
+	w.int(e.FileCount)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3620,13 +4077,20 @@ func (e *CheckpointFileLinkVerified) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields CheckpointFileLinkVerified
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"blobs_verified":`)
+	w.int(e.BlobsVerified)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3701,13 +4165,20 @@ func (e *BlobCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields BlobCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"blob_id":`)
+	w.str(e.BlobID)
+	w.raw(`,"size_bytes":`)
+	w.int(e.SizeBytes)
+	w.raw(`,"is_duplicate":`)
+	w.bool(e.IsDuplicate)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3782,13 +4253,18 @@ func (e *BlobDeleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields BlobDeleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 192)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"blob_id":`)
+	w.str(e.BlobID)
+	w.raw(`,"size_bytes":`)
+	w.int(e.SizeBytes)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3860,13 +4336,20 @@ func (e *FileTrackingStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileTrackingStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"operation_id":`)
+	w.str(e.OperationID)
+	w.raw(`,"file_paths":`)
+	w.strings(e.FilePaths, true)
+	w.raw(`,"checkpoint_id":`)
+	w.optInt(e.CheckpointID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -3947,13 +4430,20 @@ func (e *FileTrackingCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileTrackingCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"operation_id":`)
+	w.str(e.OperationID)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4028,13 +4518,20 @@ func (e *FileTrackingFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileTrackingFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"operation_id":`)
+	w.str(e.OperationID)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"file_path":`)
+	w.optStr(e.FilePath)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4109,13 +4606,34 @@ func (e *RayBatchTestStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBatchTestStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 448)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"workflow_name":`)
+	w.str(e.WorkflowName)
+	w.raw(`,"variant_count":`)
+	w.int(e.VariantCount)
+	w.raw(`,"parallel_workers":`)
+	w.int(e.ParallelWorkers)
+	w.raw(`,"max_pending_tasks":`)
+	w.int(e.MaxPendingTasks)
+	w.raw(`,"file_tracking_enabled":`)
+	w.bool(e.FileTrackingEnabled)
+	w.raw(`,"config_snapshot":`)
+	w.anyMap(e.ConfigSnapshot, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4217,13 +4735,38 @@ func (e *RayBatchTestCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBatchTestCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 512)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	w.raw(`,"variants_succeeded":`)
+	w.int(e.VariantsSucceeded)
+	w.raw(`,"variants_failed":`)
+	w.int(e.VariantsFailed)
+	w.raw(`,"variants_cancelled":`)
+	w.int(e.VariantsCancelled)
+	w.raw(`,"best_combination_name":`)
+	w.optStr(e.BestCombinationName)
+	w.raw(`,"best_overall_score":`)
+	w.float(e.BestOverallScore)
+	w.raw(`,"total_files_tracked":`)
+	w.int(e.TotalFilesTracked)
+	w.raw(`,"has_comparison_matrix":`)
+	w.bool(e.HasComparisonMatrix)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4325,13 +4868,36 @@ func (e *RayBatchTestFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBatchTestFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 480)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"failed_at_variant":`)
+	w.optStr(e.FailedAtVariant)
+	w.raw(`,"variants_succeeded":`)
+	w.int(e.VariantsSucceeded)
+	w.raw(`,"variants_failed":`)
+	w.int(e.VariantsFailed)
+	w.raw(`,"variants_pending":`)
+	w.int(e.VariantsPending)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4435,13 +5001,32 @@ func (e *RayBatchTestCancelled) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBatchTestCancelled
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 416)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"workflow_id":`)
+	w.str(e.WorkflowID)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"cancelled_by":`)
+	w.str(e.CancelledBy)
+	w.raw(`,"variants_completed":`)
+	w.int(e.VariantsCompleted)
+	w.raw(`,"variants_cancelled":`)
+	w.int(e.VariantsCancelled)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4535,13 +5120,34 @@ func (e *RayBatchTestProgress) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBatchTestProgress
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 448)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"total_variants":`)
+	w.int(e.TotalVariants)
+	w.raw(`,"completed_variants":`)
+	w.int(e.CompletedVariants)
+	w.raw(`,"failed_variants":`)
+	w.int(e.FailedVariants)
+	w.raw(`,"in_progress_variants":`)
+	w.int(e.InProgressVariants)
+	w.raw(`,"elapsed_ms":`)
+	w.int(e.ElapsedMS)
+	w.raw(`,"estimated_remaining_ms":`)
+	w.optInt(e.EstimatedRemainingMS)
+	w.raw(`,"variants_per_second":`)
+	w.float(e.VariantsPerSecond)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4637,13 +5243,28 @@ func (e *RayActorPoolCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayActorPoolCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"num_actors":`)
+	w.int(e.NumActors)
+	w.raw(`,"cpus_per_actor":`)
+	w.float(e.CPUsPerActor)
+	w.raw(`,"memory_per_actor_gb":`)
+	w.float(e.MemoryPerActorGB)
+	w.raw(`,"actor_ids":`)
+	w.strings(e.ActorIDs, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4736,13 +5357,28 @@ func (e *RayActorInitialized) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayActorInitialized
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"initialization_time_ms":`)
+	w.int(e.InitializationTimeMS)
+	w.raw(`,"state_adapter_type":`)
+	w.str(e.StateAdapterType)
+	w.raw(`,"file_tracking_enabled":`)
+	w.bool(e.FileTrackingEnabled)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4829,13 +5465,30 @@ func (e *RayActorFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayActorFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"executing_variant":`)
+	w.optStr(e.ExecutingVariant)
+	w.raw(`,"executions_completed":`)
+	w.int(e.ExecutionsCompleted)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -4925,13 +5578,26 @@ func (e *RayActorRestarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayActorRestarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"restart_count":`)
+	w.int(e.RestartCount)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5015,13 +5681,32 @@ func (e *RayVariantExecutionStarted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantExecutionStarted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 416)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"variants":`)
+	w.stringMap(e.Variants)
+	w.raw(`,"queue_position":`)
+	w.int(e.QueuePosition)
+	w.raw(`,"total_in_queue":`)
+	w.int(e.TotalInQueue)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5120,13 +5805,42 @@ func (e *RayVariantExecutionCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantExecutionCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 576)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"variants":`)
+	w.stringMap(e.Variants)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	w.raw(`,"checkpoint_count":`)
+	w.int(e.CheckpointCount)
+	w.raw(`,"node_count":`)
+	w.int(e.NodeCount)
+	w.raw(`,"metrics":`)
+	w.floatMap(e.Metrics, true)
+	w.raw(`,"overall_score":`)
+	w.float(e.OverallScore)
+	w.raw(`,"files_tracked":`)
+	w.int(e.FilesTracked)
+	w.raw(`,"file_commit_id":`)
+	w.optStr(e.FileCommitID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5243,13 +5957,40 @@ func (e *RayVariantExecutionFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantExecutionFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 544)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"variants":`)
+	w.stringMap(e.Variants)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"failed_at_node":`)
+	w.optStr(e.FailedAtNode)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	w.raw(`,"nodes_completed":`)
+	w.int(e.NodesCompleted)
+	w.raw(`,"checkpoints_created":`)
+	w.int(e.CheckpointsCreated)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5360,13 +6101,30 @@ func (e *RayVariantExecutionCancelled) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantExecutionCancelled
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"duration_ms":`)
+	w.int(e.DurationMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5456,13 +6214,34 @@ func (e *RayVariantFilesTracked) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantFilesTracked
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 448)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"files_tracked":`)
+	w.int(e.FilesTracked)
+	w.raw(`,"file_commit_id":`)
+	w.str(e.FileCommitID)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"file_paths":`)
+	w.strings(e.FilePaths, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5564,13 +6343,30 @@ func (e *RayVariantFilesTrackingFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayVariantFilesTrackingFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"combination_name":`)
+	w.str(e.CombinationName)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"failed_files":`)
+	w.strings(e.FailedFiles, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5666,13 +6462,26 @@ func (e *RayBackpressureApplied) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBackpressureApplied
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"pending_tasks":`)
+	w.int(e.PendingTasks)
+	w.raw(`,"max_pending_tasks":`)
+	w.int(e.MaxPendingTasks)
+	w.raw(`,"wait_time_ms":`)
+	w.int(e.WaitTimeMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5756,13 +6565,24 @@ func (e *RayBackpressureReleased) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields RayBackpressureReleased
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"ray_job_id":`)
+	w.optStr(e.RayJobID)
+	w.raw(`,"ray_address":`)
+	w.optStr(e.RayAddress)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"pending_tasks":`)
+	w.int(e.PendingTasks)
+	w.raw(`,"tasks_completed":`)
+	w.int(e.TasksCompleted)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5847,13 +6667,34 @@ func (e *WorkspaceCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields WorkspaceCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 448)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"variant_name":`)
+	w.str(e.VariantName)
+	w.raw(`,"workspace_path":`)
+	w.str(e.WorkspacePath)
+	w.raw(`,"source_snapshot_commit_id":`)
+	w.optStr(e.SourceSnapshotCommitID)
+	w.raw(`,"file_count":`)
+	w.int(e.FileCount)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	w.raw(`,"strategy":`)
+	w.str(e.Strategy)
+	w.raw(`,"parent_workspace_id":`)
+	w.optStr(e.ParentWorkspaceID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -5949,13 +6790,22 @@ func (e *WorkspaceActivated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields WorkspaceActivated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"previous_cwd":`)
+	w.str(e.PreviousCWD)
+	w.raw(`,"new_cwd":`)
+	w.str(e.NewCWD)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6032,13 +6882,24 @@ func (e *WorkspaceDeactivated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields WorkspaceDeactivated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"files_written":`)
+	w.int(e.FilesWritten)
+	w.raw(`,"output_size_bytes":`)
+	w.int(e.OutputSizeBytes)
+	w.raw(`,"restored_cwd":`)
+	w.str(e.RestoredCWD)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6118,13 +6979,24 @@ func (e *WorkspaceCleanedUp) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields WorkspaceCleanedUp
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"files_removed":`)
+	w.int(e.FilesRemoved)
+	w.raw(`,"space_freed_bytes":`)
+	w.int(e.SpaceFreedBytes)
+	w.raw(`,"preserved":`)
+	w.bool(e.Preserved)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6204,13 +7076,26 @@ func (e *FileSnapshotCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileSnapshotCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"batch_test_id":`)
+	w.str(e.BatchTestID)
+	w.raw(`,"commit_id":`)
+	w.str(e.CommitID)
+	w.raw(`,"file_count":`)
+	w.int(e.FileCount)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	w.raw(`,"source_paths":`)
+	w.strings(e.SourcePaths, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6304,13 +7189,32 @@ func (e *FileRestore) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields FileRestore
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 416)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"file_commit_id":`)
+	w.str(e.FileCommitID)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"files_restored":`)
+	w.int(e.FilesRestored)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	w.raw(`,"restore_target":`)
+	w.str(e.RestoreTarget)
+	w.raw(`,"success":`)
+	w.bool(e.Success)
+	w.raw(`,"error_message":`)
+	w.optStr(e.ErrorMessage)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6403,13 +7307,24 @@ func (e *WorkspaceFileRestoreFailed) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields WorkspaceFileRestoreFailed
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"error_message":`)
+	w.str(e.ErrorMessage)
+	w.raw(`,"error_type":`)
+	w.str(e.ErrorType)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6494,13 +7409,24 @@ func (e *ForkRequested) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ForkRequested
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"parent_execution_id":`)
+	w.str(e.ParentExecutionID)
+	w.raw(`,"fork_checkpoint_id":`)
+	w.optInt(e.ForkCheckpointID)
+	w.raw(`,"new_execution_id":`)
+	w.str(e.NewExecutionID)
+	w.raw(`,"fork_type":`)
+	w.str(e.ForkType)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6586,13 +7512,30 @@ func (e *ForkCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ForkCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 384)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"new_execution_id":`)
+	w.str(e.NewExecutionID)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"thread_id":`)
+	w.str(e.ThreadID)
+	w.raw(`,"parent_execution_id":`)
+	w.str(e.ParentExecutionID)
+	w.raw(`,"fork_checkpoint_id":`)
+	w.optInt(e.ForkCheckpointID)
+	w.raw(`,"ready_to_execute":`)
+	w.bool(e.ReadyToExecute)
+	w.raw(`,"files_copied":`)
+	w.int(e.FilesCopied)
+	w.raw(`,"total_size_bytes":`)
+	w.int(e.TotalSizeBytes)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6682,13 +7625,28 @@ func (e *VenvCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields VenvCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 352)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"venv_path":`)
+	w.str(e.VenvPath)
+	w.raw(`,"python_version":`)
+	w.str(e.PythonVersion)
+	w.raw(`,"packages":`)
+	w.strings(e.Packages, true)
+	w.raw(`,"venv_spec_hash":`)
+	w.str(e.VenvSpecHash)
+	w.raw(`,"creation_time_ms":`)
+	w.float(e.CreationTimeMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6780,14 +7738,22 @@ func (e *VenvReused) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields VenvReused
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-		OriginalCreationTime *wireTime `json:"original_creation_time"`
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e), (*wireTime)(e.OriginalCreationTime)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"venv_path":`)
+	w.str(e.VenvPath)
+	w.raw(`,"venv_spec_hash":`)
+	w.str(e.VenvSpecHash)
+	w.raw(`,"original_creation_time":`)
+	w.optTime(e.OriginalCreationTime)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6864,13 +7830,24 @@ func (e *VenvInvalidated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields VenvInvalidated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"node_id":`)
+	w.str(e.NodeID)
+	w.raw(`,"old_spec_hash":`)
+	w.str(e.OldSpecHash)
+	w.raw(`,"new_spec_hash":`)
+	w.str(e.NewSpecHash)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"affected_workspaces":`)
+	w.strings(e.AffectedWorkspaces, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -6956,13 +7933,24 @@ func (e *VenvMismatchWarning) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields VenvMismatchWarning
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"expected_venv_hash":`)
+	w.str(e.ExpectedVenvHash)
+	w.raw(`,"current_venv_hash":`)
+	w.str(e.CurrentVenvHash)
+	w.raw(`,"expected_packages":`)
+	w.strings(e.ExpectedPackages, true)
+	w.raw(`,"current_packages":`)
+	w.strings(e.CurrentPackages, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7051,13 +8039,24 @@ func (e *VenvRestored) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields VenvRestored
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 288)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"checkpoint_id":`)
+	w.int(e.CheckpointID)
+	w.raw(`,"venv_path":`)
+	w.str(e.VenvPath)
+	w.raw(`,"restored_from":`)
+	w.str(e.RestoredFrom)
+	w.raw(`,"restore_time_ms":`)
+	w.float(e.RestoreTimeMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7137,13 +8136,26 @@ func (e *ActorCreated) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ActorCreated
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 320)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"execution_id":`)
+	w.str(e.ExecutionID)
+	w.raw(`,"workspace_id":`)
+	w.str(e.WorkspaceID)
+	w.raw(`,"for_fork":`)
+	w.bool(e.ForFork)
+	w.raw(`,"for_resume":`)
+	w.bool(e.ForResume)
+	w.raw(`,"resources":`)
+	w.anyMap(e.Resources, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7232,13 +8244,20 @@ func (e *ActorReset) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ActorReset
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"resources_cleared":`)
+	w.strings(e.ResourcesCleared, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7318,13 +8337,20 @@ func (e *ActorKilled) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ActorKilled
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"resources_released":`)
+	w.strings(e.ResourcesReleased, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7404,13 +8430,22 @@ func (e *ResourcesReleased) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ResourcesReleased
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"reason":`)
+	w.str(e.Reason)
+	w.raw(`,"gpu_memory_freed_mb":`)
+	w.float(e.GPUMemoryFreedMB)
+	w.raw(`,"resources_list":`)
+	w.strings(e.ResourcesList, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7493,13 +8528,20 @@ func (e *ResourcesReacquired) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields ResourcesReacquired
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 224)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"actor_id":`)
+	w.str(e.ActorID)
+	w.raw(`,"gpu_memory_allocated_mb":`)
+	w.float(e.GPUMemoryAllocatedMB)
+	w.raw(`,"reacquisition_time_ms":`)
+	w.float(e.ReacquisitionTimeMS)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7573,13 +8615,22 @@ func (e *OrphanWorkspaceDetected) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields OrphanWorkspaceDetected
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"workspace_path":`)
+	w.str(e.WorkspacePath)
+	w.raw(`,"original_pid":`)
+	w.int(e.OriginalPID)
+	w.raw(`,"age_hours":`)
+	w.float(e.AgeHours)
+	w.raw(`,"action":`)
+	w.str(e.Action)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see
@@ -7656,13 +8707,22 @@ func (e *OrphanCleanupCompleted) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	type fields OrphanCleanupCompleted
-	return marshalWire(&struct {
-		EventType string   `json:"event_type"`
-		EventID   string   `json:"event_id"`
-		Timestamp wireTime `json:"timestamp"`
-		*fields
-	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+	w := encoder{b: make([]byte, 0, 256)}
+	w.raw(`{"event_type":`)
+	w.str(e.WireName())
+	w.raw(`,"event_id":`)
+	w.str(e.ID)
+	w.raw(`,"timestamp":`)
+	w.time(e.Timestamp)
+	w.raw(`,"orphans_found":`)
+	w.int(e.OrphansFound)
+	w.raw(`,"orphans_cleaned":`)
+	w.int(e.OrphansCleaned)
+	w.raw(`,"space_freed_mb":`)
+	w.float(e.SpaceFreedMB)
+	w.raw(`,"errors":`)
+	w.strings(e.Errors, true)
+	return w.end()
 }
 
 // UnmarshalJSON replaces the event with the one in the wire format (see

@@ -2,6 +2,20 @@
 
 package event
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ExecutionStarted) refUnmarshal(b []byte) error {
 	type fields ExecutionStarted
@@ -23,6 +37,20 @@ func (e *ExecutionStarted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionPaused) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionPaused
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ExecutionPaused) refUnmarshal(b []byte) error {
 	type fields ExecutionPaused
@@ -35,6 +63,20 @@ func (e *ExecutionPaused) refUnmarshal(b []byte) error {
 	return finishDecode(typeExecutionPaused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionResumed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionResumed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ExecutionResumed) refUnmarshal(b []byte) error {
 	type fields ExecutionResumed
@@ -45,6 +87,20 @@ func (e *ExecutionResumed) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeExecutionResumed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -65,6 +121,20 @@ func (e *ExecutionCompleted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ExecutionFailed) refUnmarshal(b []byte) error {
 	type fields ExecutionFailed
@@ -77,6 +147,20 @@ func (e *ExecutionFailed) refUnmarshal(b []byte) error {
 	return finishDecode(typeExecutionFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionCancelled) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionCancelled
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ExecutionCancelled) refUnmarshal(b []byte) error {
 	type fields ExecutionCancelled
@@ -87,6 +171,20 @@ func (e *ExecutionCancelled) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *NodeStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields NodeStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -107,6 +205,20 @@ func (e *NodeStarted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *NodeCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields NodeCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *NodeCompleted) refUnmarshal(b []byte) error {
 	type fields NodeCompleted
@@ -125,6 +237,20 @@ func (e *NodeCompleted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *NodeFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields NodeFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *NodeFailed) refUnmarshal(b []byte) error {
 	type fields NodeFailed
@@ -138,6 +264,20 @@ func (e *NodeFailed) refUnmarshal(b []byte) error {
 	return finishDecode(typeNodeFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *NodeSkipped) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields NodeSkipped
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *NodeSkipped) refUnmarshal(b []byte) error {
 	type fields NodeSkipped
@@ -148,6 +288,20 @@ func (e *NodeSkipped) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeNodeSkipped, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *CheckpointCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields CheckpointCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -171,6 +325,20 @@ func (e *CheckpointCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RollbackRequested) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RollbackRequested
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RollbackRequested) refUnmarshal(b []byte) error {
 	type fields RollbackRequested
@@ -181,6 +349,20 @@ func (e *RollbackRequested) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRollbackRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RollbackCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RollbackCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -202,6 +384,20 @@ func (e *RollbackCompleted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RollbackFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RollbackFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RollbackFailed) refUnmarshal(b []byte) error {
 	type fields RollbackFailed
@@ -214,6 +410,20 @@ func (e *RollbackFailed) refUnmarshal(b []byte) error {
 	return finishDecode(typeRollbackFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *NodeBoundaryRecorded) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields NodeBoundaryRecorded
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *NodeBoundaryRecorded) refUnmarshal(b []byte) error {
 	type fields NodeBoundaryRecorded
@@ -224,6 +434,20 @@ func (e *NodeBoundaryRecorded) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeNodeBoundaryRecorded, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ExecutionHistoryLoaded) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ExecutionHistoryLoaded
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -244,6 +468,20 @@ func (e *ExecutionHistoryLoaded) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *BranchCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields BranchCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *BranchCreated) refUnmarshal(b []byte) error {
 	type fields BranchCreated
@@ -256,6 +494,20 @@ func (e *BranchCreated) refUnmarshal(b []byte) error {
 	return finishDecode(typeBranchCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *LangGraphAudit) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields LangGraphAudit
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *LangGraphAudit) refUnmarshal(b []byte) error {
 	type fields LangGraphAudit
@@ -265,6 +517,20 @@ func (e *LangGraphAudit) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeLangGraphAudit, b, unmarshalWire(b, &w), e.Kind.docType(), w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentCreationStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentCreationStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -286,6 +552,20 @@ func (e *EnvironmentCreationStarted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentCreated) refUnmarshal(b []byte) error {
 	type fields EnvironmentCreated
@@ -303,6 +583,20 @@ func (e *EnvironmentCreated) refUnmarshal(b []byte) error {
 		e.Packages = Strings{}
 	}
 	return nil
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentCreationFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentCreationFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -324,6 +618,20 @@ func (e *EnvironmentCreationFailed) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentDeleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentDeleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentDeleted) refUnmarshal(b []byte) error {
 	type fields EnvironmentDeleted
@@ -334,6 +642,20 @@ func (e *EnvironmentDeleted) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeEnvironmentDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *DependenciesAdded) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields DependenciesAdded
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -354,6 +676,20 @@ func (e *DependenciesAdded) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *DependenciesUpdated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields DependenciesUpdated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *DependenciesUpdated) refUnmarshal(b []byte) error {
 	type fields DependenciesUpdated
@@ -370,6 +706,20 @@ func (e *DependenciesUpdated) refUnmarshal(b []byte) error {
 		e.Packages = Strings{}
 	}
 	return nil
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *DependenciesRemoved) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields DependenciesRemoved
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -390,6 +740,20 @@ func (e *DependenciesRemoved) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *DependencyOperationFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields DependencyOperationFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *DependencyOperationFailed) refUnmarshal(b []byte) error {
 	type fields DependencyOperationFailed
@@ -408,6 +772,20 @@ func (e *DependencyOperationFailed) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentSynced) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentSynced
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentSynced) refUnmarshal(b []byte) error {
 	type fields EnvironmentSynced
@@ -418,6 +796,20 @@ func (e *EnvironmentSynced) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeEnvironmentSynced, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentSyncFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentSyncFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -432,6 +824,20 @@ func (e *EnvironmentSyncFailed) refUnmarshal(b []byte) error {
 	return finishDecode(typeEnvironmentSyncFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentCleanupStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentCleanupStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentCleanupStarted) refUnmarshal(b []byte) error {
 	type fields EnvironmentCleanupStarted
@@ -442,6 +848,20 @@ func (e *EnvironmentCleanupStarted) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeEnvironmentCleanupStarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentCleanupCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentCleanupCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -462,6 +882,20 @@ func (e *EnvironmentCleanupCompleted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentLockAcquired) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentLockAcquired
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentLockAcquired) refUnmarshal(b []byte) error {
 	type fields EnvironmentLockAcquired
@@ -472,6 +906,20 @@ func (e *EnvironmentLockAcquired) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeEnvironmentLockAcquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentLockReleased) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentLockReleased
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -486,6 +934,20 @@ func (e *EnvironmentLockReleased) refUnmarshal(b []byte) error {
 	return finishDecode(typeEnvironmentLockReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *EnvironmentLockTimeout) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields EnvironmentLockTimeout
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *EnvironmentLockTimeout) refUnmarshal(b []byte) error {
 	type fields EnvironmentLockTimeout
@@ -496,6 +958,20 @@ func (e *EnvironmentLockTimeout) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeEnvironmentLockTimeout, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileCommitCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileCommitCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -516,6 +992,20 @@ func (e *FileCommitCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileCommitDeleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileCommitDeleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileCommitDeleted) refUnmarshal(b []byte) error {
 	type fields FileCommitDeleted
@@ -528,6 +1018,20 @@ func (e *FileCommitDeleted) refUnmarshal(b []byte) error {
 	return finishDecode(typeFileCommitDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileCommitVerified) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileCommitVerified
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileCommitVerified) refUnmarshal(b []byte) error {
 	type fields FileCommitVerified
@@ -538,6 +1042,20 @@ func (e *FileCommitVerified) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeFileCommitVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileRestored) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileRestored
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -558,6 +1076,20 @@ func (e *FileRestored) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileRestoreFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileRestoreFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileRestoreFailed) refUnmarshal(b []byte) error {
 	type fields FileRestoreFailed
@@ -576,6 +1108,20 @@ func (e *FileRestoreFailed) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *CheckpointFileLinkCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields CheckpointFileLinkCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *CheckpointFileLinkCreated) refUnmarshal(b []byte) error {
 	type fields CheckpointFileLinkCreated
@@ -586,6 +1132,20 @@ func (e *CheckpointFileLinkCreated) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeCheckpointFileLinkCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *CheckpointFileLinkVerified) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields CheckpointFileLinkVerified
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -600,6 +1160,20 @@ func (e *CheckpointFileLinkVerified) refUnmarshal(b []byte) error {
 	return finishDecode(typeCheckpointFileLinkVerified, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *BlobCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields BlobCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *BlobCreated) refUnmarshal(b []byte) error {
 	type fields BlobCreated
@@ -612,6 +1186,20 @@ func (e *BlobCreated) refUnmarshal(b []byte) error {
 	return finishDecode(typeBlobCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *BlobDeleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields BlobDeleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *BlobDeleted) refUnmarshal(b []byte) error {
 	type fields BlobDeleted
@@ -622,6 +1210,20 @@ func (e *BlobDeleted) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeBlobDeleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileTrackingStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileTrackingStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -642,6 +1244,20 @@ func (e *FileTrackingStarted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileTrackingCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileTrackingCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileTrackingCompleted) refUnmarshal(b []byte) error {
 	type fields FileTrackingCompleted
@@ -654,6 +1270,20 @@ func (e *FileTrackingCompleted) refUnmarshal(b []byte) error {
 	return finishDecode(typeFileTrackingCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileTrackingFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileTrackingFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileTrackingFailed) refUnmarshal(b []byte) error {
 	type fields FileTrackingFailed
@@ -664,6 +1294,20 @@ func (e *FileTrackingFailed) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeFileTrackingFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBatchTestStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBatchTestStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -684,6 +1328,20 @@ func (e *RayBatchTestStarted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBatchTestCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBatchTestCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayBatchTestCompleted) refUnmarshal(b []byte) error {
 	type fields RayBatchTestCompleted
@@ -696,6 +1354,20 @@ func (e *RayBatchTestCompleted) refUnmarshal(b []byte) error {
 	return finishDecode(typeRayBatchTestCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBatchTestFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBatchTestFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayBatchTestFailed) refUnmarshal(b []byte) error {
 	type fields RayBatchTestFailed
@@ -706,6 +1378,20 @@ func (e *RayBatchTestFailed) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayBatchTestFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBatchTestCancelled) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBatchTestCancelled
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -721,6 +1407,20 @@ func (e *RayBatchTestCancelled) refUnmarshal(b []byte) error {
 	return finishDecode(typeRayBatchTestCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBatchTestProgress) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBatchTestProgress
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayBatchTestProgress) refUnmarshal(b []byte) error {
 	type fields RayBatchTestProgress
@@ -731,6 +1431,20 @@ func (e *RayBatchTestProgress) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayBatchTestProgress, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayActorPoolCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayActorPoolCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -751,6 +1465,20 @@ func (e *RayActorPoolCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayActorInitialized) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayActorInitialized
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayActorInitialized) refUnmarshal(b []byte) error {
 	type fields RayActorInitialized
@@ -761,6 +1489,20 @@ func (e *RayActorInitialized) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayActorInitialized, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayActorFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayActorFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -775,6 +1517,20 @@ func (e *RayActorFailed) refUnmarshal(b []byte) error {
 	return finishDecode(typeRayActorFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayActorRestarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayActorRestarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayActorRestarted) refUnmarshal(b []byte) error {
 	type fields RayActorRestarted
@@ -785,6 +1541,20 @@ func (e *RayActorRestarted) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayActorRestarted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantExecutionStarted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantExecutionStarted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -803,6 +1573,20 @@ func (e *RayVariantExecutionStarted) refUnmarshal(b []byte) error {
 		e.Variants = StringMap{}
 	}
 	return nil
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantExecutionCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantExecutionCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -826,6 +1610,20 @@ func (e *RayVariantExecutionCompleted) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantExecutionFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantExecutionFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayVariantExecutionFailed) refUnmarshal(b []byte) error {
 	type fields RayVariantExecutionFailed
@@ -844,6 +1642,20 @@ func (e *RayVariantExecutionFailed) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantExecutionCancelled) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantExecutionCancelled
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayVariantExecutionCancelled) refUnmarshal(b []byte) error {
 	type fields RayVariantExecutionCancelled
@@ -854,6 +1666,20 @@ func (e *RayVariantExecutionCancelled) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayVariantExecutionCancelled, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantFilesTracked) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantFilesTracked
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -874,6 +1700,20 @@ func (e *RayVariantFilesTracked) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayVariantFilesTrackingFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayVariantFilesTrackingFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayVariantFilesTrackingFailed) refUnmarshal(b []byte) error {
 	type fields RayVariantFilesTrackingFailed
@@ -892,6 +1732,20 @@ func (e *RayVariantFilesTrackingFailed) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBackpressureApplied) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBackpressureApplied
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayBackpressureApplied) refUnmarshal(b []byte) error {
 	type fields RayBackpressureApplied
@@ -904,6 +1758,20 @@ func (e *RayBackpressureApplied) refUnmarshal(b []byte) error {
 	return finishDecode(typeRayBackpressureApplied, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *RayBackpressureReleased) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields RayBackpressureReleased
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *RayBackpressureReleased) refUnmarshal(b []byte) error {
 	type fields RayBackpressureReleased
@@ -914,6 +1782,20 @@ func (e *RayBackpressureReleased) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeRayBackpressureReleased, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *WorkspaceCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields WorkspaceCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -929,6 +1811,20 @@ func (e *WorkspaceCreated) refUnmarshal(b []byte) error {
 	return finishDecode(typeWorkspaceCreated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *WorkspaceActivated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields WorkspaceActivated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *WorkspaceActivated) refUnmarshal(b []byte) error {
 	type fields WorkspaceActivated
@@ -939,6 +1835,20 @@ func (e *WorkspaceActivated) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeWorkspaceActivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *WorkspaceDeactivated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields WorkspaceDeactivated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -953,6 +1863,20 @@ func (e *WorkspaceDeactivated) refUnmarshal(b []byte) error {
 	return finishDecode(typeWorkspaceDeactivated, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *WorkspaceCleanedUp) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields WorkspaceCleanedUp
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *WorkspaceCleanedUp) refUnmarshal(b []byte) error {
 	type fields WorkspaceCleanedUp
@@ -963,6 +1887,20 @@ func (e *WorkspaceCleanedUp) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeWorkspaceCleanedUp, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileSnapshotCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileSnapshotCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -983,6 +1921,20 @@ func (e *FileSnapshotCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *FileRestore) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields FileRestore
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *FileRestore) refUnmarshal(b []byte) error {
 	type fields FileRestore
@@ -996,6 +1948,20 @@ func (e *FileRestore) refUnmarshal(b []byte) error {
 	return finishDecode(typeFileRestore, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *WorkspaceFileRestoreFailed) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields WorkspaceFileRestoreFailed
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *WorkspaceFileRestoreFailed) refUnmarshal(b []byte) error {
 	type fields WorkspaceFileRestoreFailed
@@ -1006,6 +1972,20 @@ func (e *WorkspaceFileRestoreFailed) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeWorkspaceFileRestoreFailed, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ForkRequested) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ForkRequested
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1021,6 +2001,20 @@ func (e *ForkRequested) refUnmarshal(b []byte) error {
 	return finishDecode(typeForkRequested, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ForkCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ForkCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ForkCompleted) refUnmarshal(b []byte) error {
 	type fields ForkCompleted
@@ -1032,6 +2026,20 @@ func (e *ForkCompleted) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeForkCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *VenvCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields VenvCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1052,6 +2060,21 @@ func (e *VenvCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *VenvReused) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields VenvReused
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+		OriginalCreationTime *wireTime `json:"original_creation_time"`
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e), (*wireTime)(e.OriginalCreationTime)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *VenvReused) refUnmarshal(b []byte) error {
 	type fields VenvReused
@@ -1063,6 +2086,20 @@ func (e *VenvReused) refUnmarshal(b []byte) error {
 		OriginalCreationTime optTimeIn `json:"original_creation_time"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}, OriginalCreationTime: optTimeIn{p: &e.OriginalCreationTime, field: "original_creation_time"}}
 	return finishDecode(typeVenvReused, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *VenvInvalidated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields VenvInvalidated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1081,6 +2118,20 @@ func (e *VenvInvalidated) refUnmarshal(b []byte) error {
 		e.AffectedWorkspaces = Strings{}
 	}
 	return nil
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *VenvMismatchWarning) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields VenvMismatchWarning
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1104,6 +2155,20 @@ func (e *VenvMismatchWarning) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *VenvRestored) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields VenvRestored
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *VenvRestored) refUnmarshal(b []byte) error {
 	type fields VenvRestored
@@ -1114,6 +2179,20 @@ func (e *VenvRestored) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeVenvRestored, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ActorCreated) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ActorCreated
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1134,6 +2213,20 @@ func (e *ActorCreated) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ActorReset) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ActorReset
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ActorReset) refUnmarshal(b []byte) error {
 	type fields ActorReset
@@ -1150,6 +2243,20 @@ func (e *ActorReset) refUnmarshal(b []byte) error {
 		e.ResourcesCleared = Strings{}
 	}
 	return nil
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ActorKilled) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ActorKilled
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.
@@ -1170,6 +2277,20 @@ func (e *ActorKilled) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ResourcesReleased) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ResourcesReleased
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ResourcesReleased) refUnmarshal(b []byte) error {
 	type fields ResourcesReleased
@@ -1188,6 +2309,20 @@ func (e *ResourcesReleased) refUnmarshal(b []byte) error {
 	return nil
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *ResourcesReacquired) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields ResourcesReacquired
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *ResourcesReacquired) refUnmarshal(b []byte) error {
 	type fields ResourcesReacquired
@@ -1200,6 +2335,20 @@ func (e *ResourcesReacquired) refUnmarshal(b []byte) error {
 	return finishDecode(typeResourcesReacquired, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
 }
 
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *OrphanWorkspaceDetected) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields OrphanWorkspaceDetected
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
+}
+
 // refUnmarshal is the encoding/json decoder the fast one replaced.
 func (e *OrphanWorkspaceDetected) refUnmarshal(b []byte) error {
 	type fields OrphanWorkspaceDetected
@@ -1210,6 +2359,20 @@ func (e *OrphanWorkspaceDetected) refUnmarshal(b []byte) error {
 		Timestamp timeIn `json:"timestamp"`
 	}{fields: (*fields)(e), Timestamp: timeIn{p: &e.Timestamp}}
 	return finishDecode(typeOrphanWorkspaceDetected, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base)
+}
+
+// refMarshal is the encoding/json encoder the generated one replaced.
+func (e *OrphanCleanupCompleted) refMarshal() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	type fields OrphanCleanupCompleted
+	return marshalWire(&struct {
+		EventType string   `json:"event_type"`
+		EventID   string   `json:"event_id"`
+		Timestamp wireTime `json:"timestamp"`
+		*fields
+	}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)})
 }
 
 // refUnmarshal is the encoding/json decoder the fast one replaced.

@@ -221,3 +221,19 @@ func topLevel(doc []byte, fn func(key []byte) bool) {
 		}
 	}
 }
+
+// wireTime writes a timestamp in RFC 3339 in UTC.
+type wireTime time.Time
+
+func (t wireTime) MarshalJSON() ([]byte, error) {
+	u := time.Time(t).UTC()
+	if y := u.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("%w: year %d outside 0 to 9999", ErrBadTimestamp, y)
+	}
+	b := make([]byte, 0, 40)
+	b = append(b, '"')
+	b = u.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+func marshalWire(v any) ([]byte, error) { return json.Marshal(v) }

@@ -255,6 +255,9 @@ func (d *decoder) typeError(field, value, goType string) {
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (d *decoder) ws() {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return
+	}
 	for d.pos < len(d.data) && isWS(d.data[d.pos]) {
 		d.pos++
 	}
@@ -293,6 +296,28 @@ func jsonKind(c byte) string {
 func (d *decoder) str() (string, bool) {
 	start := d.pos
 	i := start + 1
+	data := d.data
+	for i < len(data) && plainByte[data[i]] {
+		i++
+	}
+	if i < len(data) && data[i] == '"' {
+		d.pos = i + 1
+		return d.src[start+1 : i], true
+	}
+	return d.strSlow(start, i)
+}
+
+// plainByte marks the bytes a string may hold as they are: printable ASCII
+// other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// strSlow continues str at d.data[i], the first byte that is not plain.
+func (d *decoder) strSlow(start, i int) (string, bool) {
 	plain := true
 	for {
 		if i >= len(d.data) {

@@ -204,17 +204,20 @@ func write(b *bytes.Buffer, et eventType) {
 			times = append(times, f)
 		}
 	}
-	// MarshalJSON
-	fmt.Fprintf(b, "// MarshalJSON writes the event in the wire format (see Encode).\nfunc (e *%s) MarshalJSON() ([]byte, error) {\n\tif e == nil {\n\t\treturn []byte(\"null\"), nil\n\t}\n\ttype fields %s\n\treturn marshalWire(&struct {\n", n, n)
-	b.WriteString("\t\tEventType string `json:\"event_type\"`\n\t\tEventID string `json:\"event_id\"`\n\t\tTimestamp wireTime `json:\"timestamp\"`\n\t\t*fields\n")
-	for _, f := range times {
-		fmt.Fprintf(b, "\t\t%s *wireTime `json:%q`\n", f.name, f.json)
+	// MarshalJSON: the fields in encoding/json's order (event_type, event_id,
+	// timestamp, the struct's fields, then the optional timestamps).
+	fmt.Fprintf(b, "// MarshalJSON writes the event in the wire format (see Encode).\nfunc (e *%s) MarshalJSON() ([]byte, error) {\n\tif e == nil {\n\t\treturn []byte(\"null\"), nil\n\t}\n\tw := encoder{b: make([]byte, 0, %d)}\n", n, 128+32*len(et.fields))
+	b.WriteString("\tw.raw(`{\"event_type\":`)\n\tw.str(e.WireName())\n\tw.raw(`,\"event_id\":`)\n\tw.str(e.ID)\n\tw.raw(`,\"timestamp\":`)\n\tw.time(e.Timestamp)\n")
+	for _, f := range et.fields {
+		if f.json == "event_type" || f.goType == "*time.Time" {
+			continue
+		}
+		fmt.Fprintf(b, "\tw.raw(`,%q:`)\n\t%s\n", f.json, fieldEncoder(f))
 	}
-	b.WriteString("\t}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)")
 	for _, f := range times {
-		fmt.Fprintf(b, ", (*wireTime)(e.%s)", f.name)
+		fmt.Fprintf(b, "\tw.raw(`,%q:`)\n\t%s\n", f.json, fieldEncoder(f))
 	}
-	b.WriteString("})\n}\n\n")
+	b.WriteString("\treturn w.end()\n}\n\n")
 	// UnmarshalJSON
 	fmt.Fprintf(b, "// UnmarshalJSON replaces the event with the one in the wire format (see\n// Decode): fields absent from the document take the reference defaults.\nfunc (e *%s) UnmarshalJSON(b []byte) error {\n\t_, err := e.decode(b)\n\treturn err\n}\n\n", n)
 	fmt.Fprintf(b, "// decode is UnmarshalJSON; typed reports whether the document has an\n// event_type.\nfunc (e *%s) decode(b []byte) (typed bool, err error) {\n\t*e = %s{}\n", n, n)
@@ -260,6 +263,47 @@ func write(b *bytes.Buffer, et eventType) {
 		log.Fatalf("%s has more than 64 JSON keys", n)
 	}
 	b.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n\n")
+}
+
+// fieldEncoder returns the call that writes field f of an event e.
+func fieldEncoder(f field) string {
+	v := "e." + f.name
+	switch f.goType {
+	case "string":
+		return "w.str(" + v + ")"
+	case "*string":
+		return "w.optStr(" + v + ")"
+	case "int64":
+		return "w.int(" + v + ")"
+	case "*int64":
+		return "w.optInt(" + v + ")"
+	case "float64":
+		return "w.float(" + v + ")"
+	case "bool":
+		return "w.bool(" + v + ")"
+	case "Strings":
+		return "w.strings(" + v + ", true)"
+	case "[]string":
+		return "w.strings(" + v + ", false)"
+	case "Map":
+		return "w.anyMap(" + v + ", true)"
+	case "map[string]any":
+		return "w.anyMap(" + v + ", false)"
+	case "List":
+		return "w.list(" + v + ")"
+	case "FloatMap":
+		return "w.floatMap(" + v + ", true)"
+	case "map[string]float64":
+		return "w.floatMap(" + v + ", false)"
+	case "StringMap":
+		return "w.stringMap(" + v + ")"
+	case "any":
+		return "w.any(" + v + ")"
+	case "*time.Time":
+		return "w.optTime(" + v + ")"
+	}
+	log.Fatalf("no encoder for field %s of type %s", f.name, f.goType)
+	return ""
 }
 
 // fieldDecoder returns the call that decodes field f of an event e.
@@ -323,6 +367,16 @@ func writeRef(b *bytes.Buffer, et eventType) {
 			times = append(times, f)
 		}
 	}
+	fmt.Fprintf(b, "// refMarshal is the encoding/json encoder the generated one replaced.\nfunc (e *%s) refMarshal() ([]byte, error) {\n\tif e == nil {\n\t\treturn []byte(\"null\"), nil\n\t}\n\ttype fields %s\n\treturn marshalWire(&struct {\n", n, n)
+	b.WriteString("\t\tEventType string `json:\"event_type\"`\n\t\tEventID string `json:\"event_id\"`\n\t\tTimestamp wireTime `json:\"timestamp\"`\n\t\t*fields\n")
+	for _, f := range times {
+		fmt.Fprintf(b, "\t\t%s *wireTime `json:%q`\n", f.name, f.json)
+	}
+	b.WriteString("\t}{e.WireName(), e.ID, wireTime(e.Timestamp), (*fields)(e)")
+	for _, f := range times {
+		fmt.Fprintf(b, ", (*wireTime)(e.%s)", f.name)
+	}
+	b.WriteString("})\n}\n\n")
 	fmt.Fprintf(b, "// refUnmarshal is the encoding/json decoder the fast one replaced.\nfunc (e *%s) refUnmarshal(b []byte) error {\n\ttype fields %s\n\t*e = %s{}\n", n, n, n)
 	if len(defs) > 0 {
 		b.WriteString("\te.setDefaults()\n")
