@@ -313,6 +313,12 @@ func skipWS(b []byte, i int) int {
 // skipString returns the index after the string starting at b[i] == '"', or -1.
 func skipString(b []byte, i int) int {
 	for j := i + 1; j < len(b); j++ {
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
 		switch b[j] {
 		case '\\':
 			j++

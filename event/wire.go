@@ -183,8 +183,9 @@ func (d *decoder) unknown() string {
 	return ""
 }
 
-// finish checks what follows the object and the rules that concern the
-// whole document; docType is the LangGraph kind for LangGraphAudit.
+// finish returns the error of the document, if any, in encoding/json's
+// precedence, then checks what follows the object, the keys, event_type,
+// the event_id (id) and the timestamp.
 func (d *decoder) finish(id string) error {
 	if d.syntax == "" && d.topObject && d.depth != 0 {
 		d.fail("unexpected end of JSON input")
