@@ -64,6 +64,8 @@ func truncate(b []byte) string {
 // reference defaults; collections it omits decode as empty. Keys match
 // exactly (case matters) and appear once. Errors are *DecodeError values
 // carrying one of the Err sentinels; nothing panics, whatever the input.
+// The strings of a decoded event share one copy of data (Decode does not
+// keep data itself), so the event holds at most len(data) bytes of them.
 func Decode(data []byte) (Event, error) { return decodeWith(data, nil) }
 
 // unmarshalFunc decodes a document into an event; nil stands for the
