@@ -98,6 +98,44 @@ type liveEntry struct {
 	typ  audit.Type
 	sse  []byte // the SSE frame
 	ws   []byte // the WebSocket message
+
+	// blk is the rendering of the committed batch the entry came with (nil
+	// for entries replayed from the store): its SSE frames lie back to back
+	// in blk.sse, the entry's at index idx, so that a stream writes a run
+	// of consecutive entries as one buffer.
+	blk *liveBlock
+	idx int
+}
+
+// liveBlock is the SSE frames of one committed batch, contiguous.
+type liveBlock struct {
+	sse []byte
+	off []int // frame i is sse[off[i]:off[i+1]]
+}
+
+// appendFrames appends the SSE frames of one entry to frames, extending
+// the last buffer when the entry directly follows it in the same block.
+// run is the (block, index) of the last entry appended; it is updated.
+func appendFrames(frames [][]byte, run *frameRun, le *liveEntry) [][]byte {
+	if le.blk != nil && len(frames) > 0 && run.blk == le.blk && run.idx+1 == le.idx {
+		frames[len(frames)-1] = le.blk.sse[run.from:le.blk.off[le.idx+1]]
+		run.idx = le.idx
+		return frames
+	}
+	if le.blk != nil {
+		*run = frameRun{blk: le.blk, from: le.blk.off[le.idx], idx: le.idx}
+	} else {
+		*run = frameRun{}
+	}
+	return append(frames, le.sse)
+}
+
+// frameRun is the run of consecutive block entries ending the frames
+// being gathered by appendFrames.
+type frameRun struct {
+	blk  *liveBlock
+	from int // byte offset of the run's first frame in blk.sse
+	idx  int // index of the run's last entry
 }
 
 func renderEntry(e *audit.Entry) (*liveEntry, error) {
@@ -105,20 +143,67 @@ func renderEntry(e *audit.Entry) (*liveEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	seq := strconv.AppendInt(nil, e.Seq, 10)
-	sse := make([]byte, 0, len(js)+len(seq)+30)
-	sse = append(sse, "id: "...)
-	sse = append(sse, seq...)
-	sse = append(sse, "\nevent: entry\ndata: "...)
-	sse = append(sse, js...)
-	sse = append(sse, "\n\n"...)
-	ws := make([]byte, 0, len(js)+len(seq)+32)
-	ws = append(ws, `{"type":"entry","seq":`...)
-	ws = append(ws, seq...)
-	ws = append(ws, `,"entry":`...)
-	ws = append(ws, js...)
-	ws = append(ws, '}')
+	sse := appendSSEFrame(make([]byte, 0, len(js)+50), e.Seq, js)
+	ws := appendWSMessage(make([]byte, 0, len(js)+50), e.Seq, js)
 	return &liveEntry{seq: e.Seq, exec: e.ExecutionID, typ: e.Type, sse: sse, ws: ws}, nil
+}
+
+func appendSSEFrame(b []byte, seq int64, js []byte) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, "\nevent: entry\ndata: "...)
+	b = append(b, js...)
+	return append(b, "\n\n"...)
+}
+
+func appendWSMessage(b []byte, seq int64, js []byte) []byte {
+	b = append(b, `{"type":"entry","seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, `,"entry":`...)
+	b = append(b, js...)
+	return append(b, '}')
+}
+
+// renderBatch renders a committed batch: one liveEntry per entry that
+// renders, their SSE frames back to back in one block. Entries that fail
+// to render are counted in failures and left out.
+func renderBatch(batch []audit.Entry, failures *atomic.Uint64) []*liveEntry {
+	jss := make([][]byte, len(batch))
+	size := 0
+	for i := range batch {
+		js, err := batch[i].MarshalJSON()
+		if err != nil {
+			failures.Add(1)
+			continue
+		}
+		jss[i] = js
+		size += len(js) + 60
+	}
+	blk := &liveBlock{sse: make([]byte, 0, size), off: make([]int, 1, len(batch)+1)}
+	wsBuf := make([]byte, 0, size)
+	out := make([]*liveEntry, 0, len(batch))
+	les := make([]liveEntry, len(batch))
+	for i := range batch {
+		js := jss[i]
+		if js == nil {
+			continue
+		}
+		e := &batch[i]
+		start := len(blk.sse)
+		blk.sse = appendSSEFrame(blk.sse, e.Seq, js)
+		wsStart := len(wsBuf)
+		wsBuf = appendWSMessage(wsBuf, e.Seq, js)
+		le := &les[i]
+		*le = liveEntry{
+			seq: e.Seq, exec: e.ExecutionID, typ: e.Type,
+			sse: blk.sse[start:len(blk.sse):len(blk.sse)],
+			ws:  wsBuf[wsStart:len(wsBuf):len(wsBuf)],
+			blk: blk, idx: len(out),
+		}
+		blk.off = append(blk.off, len(blk.sse))
+		out = append(out, le)
+	}
+	return out
 }
 
 // subState is what a subscriber's buffer went through.
@@ -138,7 +223,8 @@ type subscriber struct {
 
 	mu     sync.Mutex
 	topics topicSet
-	buf    []*liveEntry
+	buf    [][]*liveEntry // pushed slices, shared and read-only
+	n      int            // entries in buf
 	state  subState
 	live   bool // false while catching up from the store
 }
@@ -155,15 +241,16 @@ func (s *subscriber) push(es []*liveEntry) {
 	s.mu.Lock()
 	switch {
 	case s.state != subOK:
-	case len(s.buf)+len(es) > s.max:
-		s.buf = nil
+	case s.n+len(es) > s.max:
+		s.buf, s.n = nil, 0
 		if s.live {
 			s.state = subOverflow
 		} else {
 			s.state = subLagged
 		}
 	default:
-		s.buf = append(s.buf, es...)
+		s.buf = append(s.buf, es)
+		s.n += len(es)
 	}
 	s.mu.Unlock()
 	s.wake()
@@ -172,9 +259,24 @@ func (s *subscriber) push(es []*liveEntry) {
 // take returns the buffered entries and the buffer's state.
 func (s *subscriber) take(into []*liveEntry) ([]*liveEntry, subState) {
 	s.mu.Lock()
+	into = into[:0]
+	for _, es := range s.buf {
+		into = append(into, es...)
+	}
+	clear(s.buf)
+	s.buf, s.n = s.buf[:0], 0
+	st := s.state
+	s.mu.Unlock()
+	return into, st
+}
+
+// takeChunks is take without flattening: it returns the slices pushed, in
+// order. They are shared with other subscribers and must not be modified.
+func (s *subscriber) takeChunks(into [][]*liveEntry) ([][]*liveEntry, subState) {
+	s.mu.Lock()
 	into = append(into[:0], s.buf...)
 	clear(s.buf)
-	s.buf = s.buf[:0]
+	s.buf, s.n = s.buf[:0], 0
 	st := s.state
 	s.mu.Unlock()
 	return into, st
@@ -187,7 +289,7 @@ func (s *subscriber) goLive() bool {
 	defer s.mu.Unlock()
 	if s.state == subLagged {
 		s.state = subOK
-		s.buf = nil
+		s.buf, s.n = nil, 0
 		return false
 	}
 	s.live = true
@@ -198,7 +300,7 @@ func (s *subscriber) goLive() bool {
 func (s *subscriber) restart() {
 	s.mu.Lock()
 	clear(s.buf)
-	s.buf = s.buf[:0]
+	s.buf, s.n = s.buf[:0], 0
 	s.state = subOK
 	s.live = false
 	s.mu.Unlock()
@@ -266,31 +368,20 @@ func (h *hub) close() {
 
 func (h *hub) run() {
 	defer close(h.done)
-	var rendered []*liveEntry
 	per := map[*subscriber][]*liveEntry{}
 	for hb := range h.in {
 		if hb.done != nil {
 			close(hb.done)
 			continue
 		}
-		batch := hb.entries
-		rendered = rendered[:0]
-		for i := range batch {
-			le, err := renderEntry(&batch[i])
-			if err != nil {
-				h.renderFailures.Add(1)
-				continue
-			}
-			rendered = append(rendered, le)
-		}
+		rendered := renderBatch(hb.entries, &h.renderFailures)
 		if len(rendered) == 0 {
 			continue
 		}
 		// The slice is shared by every audit:* subscriber, read-only.
-		shared := append([]*liveEntry(nil), rendered...)
 		h.mu.RLock()
 		for s := range h.all {
-			s.push(shared)
+			s.push(rendered)
 		}
 		if len(h.byExec) > 0 || len(h.byType) > 0 {
 			for _, le := range rendered {

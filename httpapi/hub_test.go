@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,5 +178,61 @@ func TestCatchUpShutdown(t *testing.T) {
 	_, err = srv.catchUp(context.Background(), sub, topics, 0, func(*liveEntry) error { n++; return nil })
 	if !errors.Is(err, errShuttingDown) || n != 0 {
 		t.Fatalf("catchUp after CloseStreams: %v, %d entries", err, n)
+	}
+}
+
+// Entries of one rendered batch are written as one buffer per run of
+// consecutive entries, byte for byte the frames one by one.
+func TestAppendFramesCoalesces(t *testing.T) {
+	var failures atomic.Uint64
+	batch := testEntries(6, "coalesce")
+	for i := range batch {
+		batch[i].Seq = int64(i + 1)
+	}
+	a := renderBatch(batch[:4], &failures)
+	b := renderBatch(batch[4:], &failures)
+	replayed, err := renderEntry(&batch[5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		entries []*liveEntry
+		buffers int
+	}{
+		{"one batch", a, 1},
+		{"two batches", append(append([]*liveEntry(nil), a...), b...), 2},
+		{"a gap", []*liveEntry{a[0], a[1], a[3]}, 2},
+		{"from the middle", a[2:], 1},
+		{"replayed then live", []*liveEntry{replayed, a[0], a[1]}, 2},
+		{"live then replayed", []*liveEntry{a[0], a[1], replayed}, 2},
+		{"repeated", []*liveEntry{a[0], a[0]}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var frames [][]byte
+			var run frameRun
+			var want []byte
+			for _, le := range tc.entries {
+				frames = appendFrames(frames, &run, le)
+				one, err := renderEntry(&batch[le.seq-1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(le.sse, one.sse) || !bytes.Equal(le.ws, one.ws) {
+					t.Fatalf("seq %d: batch rendering differs from renderEntry", le.seq)
+				}
+				want = append(want, one.sse...)
+			}
+			if got := bytes.Join(frames, nil); !bytes.Equal(got, want) {
+				t.Fatalf("frames:\n%s\nwant:\n%s", got, want)
+			}
+			if len(frames) != tc.buffers {
+				t.Fatalf("%d buffers, want %d", len(frames), tc.buffers)
+			}
+		})
+	}
+	if failures.Load() != 0 {
+		t.Fatalf("%d render failures", failures.Load())
 	}
 }

@@ -76,6 +76,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 	defer s.hub.unsubscribe(sub)
 
 	var frames [][]byte
+	var run frameRun
 	if sink.write([][]byte{sseHello}) != nil {
 		return nil
 	}
@@ -124,7 +125,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 	defer hb.Stop()
 	delay := time.NewTimer(time.Hour)
 	delay.Stop()
-	var batch []*liveEntry
+	var chunks [][]*liveEntry
 	for {
 		select {
 		case <-ctx.Done():
@@ -152,15 +153,17 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 				s.beforeLive()
 			}
 			var st subState
-			batch, st = sub.take(batch)
-			for _, le := range batch {
-				if le.seq <= last {
-					continue
+			chunks, st = sub.takeChunks(chunks)
+			for _, es := range chunks {
+				for _, le := range es {
+					if le.seq <= last {
+						continue
+					}
+					frames = appendFrames(frames, &run, le)
+					last = le.seq
 				}
-				frames = append(frames, le.sse)
-				last = le.seq
 			}
-			clear(batch)
+			clear(chunks)
 			if len(frames) > 0 {
 				err := sink.write(frames)
 				clear(frames)
