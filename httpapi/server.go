@@ -20,11 +20,14 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBodyBytes    = 8 << 20
-	DefaultMaxBatchEvents  = 10000
-	DefaultClientBuffer    = 16384
-	DefaultHeartbeat       = 15 * time.Second
-	DefaultStreamDelay     = 20 * time.Millisecond
+	DefaultMaxBodyBytes   = 8 << 20
+	DefaultMaxBatchEvents = 10000
+	DefaultClientBuffer   = 16384
+	DefaultHeartbeat      = 15 * time.Second
+	DefaultStreamDelay    = 20 * time.Millisecond
+	// MaxStreamDelay bounds Options.StreamDelay: the latency a live stream
+	// may add to gather entries.
+	MaxStreamDelay         = time.Second
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultReadTimeout     = 30 * time.Second
 	DefaultReadyTimeout    = 2 * time.Second
@@ -135,6 +138,9 @@ func New(store audit.Store, opts Options) (*Server, error) {
 	}
 	if opts.StreamDelay == 0 {
 		opts.StreamDelay = DefaultStreamDelay
+	}
+	if opts.StreamDelay > MaxStreamDelay {
+		return nil, fmt.Errorf("%w: StreamDelay %s exceeds %s", ErrBadOptions, opts.StreamDelay, MaxStreamDelay)
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout

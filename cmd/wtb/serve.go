@@ -23,6 +23,7 @@ const (
 	envMaxBatch     = "WTB_MAX_BATCH"
 	envClientBuffer = "WTB_CLIENT_BUFFER"
 	envHeartbeat    = "WTB_HEARTBEAT"
+	envStreamDelay  = "WTB_STREAM_DELAY"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -35,6 +36,7 @@ var serveFlags struct {
 	maxBatch     int
 	clientBuffer int
 	heartbeat    time.Duration
+	streamDelay  time.Duration
 }
 
 var serveCmd = &cobra.Command{
@@ -70,6 +72,7 @@ func init() {
 	f.IntVar(&serveFlags.maxBatch, "max-batch", httpapi.DefaultMaxBatchEvents, "most events in one ingest request (env "+envMaxBatch+")")
 	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
 	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
+	f.DurationVar(&serveFlags.streamDelay, "stream-delay", httpapi.DefaultStreamDelay, "how long a live stream gathers entries before a write, 0 for none (env "+envStreamDelay+")")
 	rootCmd.AddCommand(serveCmd)
 }
 
@@ -79,6 +82,7 @@ func serveEnv(cmd *cobra.Command) error {
 	for _, p := range []struct{ flag, env string }{
 		{"addr", envAddr}, {"tokens", envTokens}, {"max-body", envMaxBody},
 		{"max-batch", envMaxBatch}, {"client-buffer", envClientBuffer}, {"heartbeat", envHeartbeat},
+		{"stream-delay", envStreamDelay},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -97,6 +101,8 @@ func serveEnv(cmd *cobra.Command) error {
 		return usagef("--client-buffer must be positive")
 	case serveFlags.heartbeat <= 0:
 		return usagef("--heartbeat must be positive")
+	case serveFlags.streamDelay < 0 || serveFlags.streamDelay > httpapi.MaxStreamDelay:
+		return usagef("--stream-delay must be between 0 and %s", httpapi.MaxStreamDelay)
 	}
 	return nil
 }
@@ -105,6 +111,15 @@ func serveEnv(cmd *cobra.Command) error {
 // not set: ingest allocates per event, and a larger target trades memory
 // (bounded by the recorder queue and the body limit) for about 15% less CPU.
 const serveGCPercent = 400
+
+// streamDelayOption maps the --stream-delay flag to httpapi's option, where
+// zero means the default and a negative value none.
+func streamDelayOption(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
 
 func runServe(cmd *cobra.Command) error {
 	if err := serveEnv(cmd); err != nil {
@@ -144,6 +159,7 @@ func runServe(cmd *cobra.Command) error {
 		MaxBatchEvents: serveFlags.maxBatch,
 		ClientBuffer:   serveFlags.clientBuffer,
 		Heartbeat:      serveFlags.heartbeat,
+		StreamDelay:    streamDelayOption(serveFlags.streamDelay),
 		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {

@@ -277,6 +277,10 @@ func TestServeRefusesOpenAddressWithoutTokens(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("--max-batch 0: exit %d, stderr %q", r.code, r.stderr)
 	}
+	r = run(t, "", "serve", "--stream-delay", "2s", "--db", tempDB(t))
+	if r.code != 2 || !strings.Contains(r.stderr, "--stream-delay") {
+		t.Fatalf("--stream-delay 2s: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 // serve reads its settings from WTB_* variables when flags are absent,

@@ -66,3 +66,57 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestScan(t *testing.T) {
+	entry := func(seq int) string {
+		return "id: " + strconv.Itoa(seq) + "\nevent: entry\ndata: {\"seq\":" + strconv.Itoa(seq) + ",\"message\":\"a\\nb\"}\n\n"
+	}
+	hello := "retry: 1000\n: connected\n\n"
+	tests := []struct {
+		name    string
+		in      string
+		until   int64
+		seqs    []int64 // the seqs counted, in order
+		used    int     // -1: all of in
+		reached bool
+		err     string
+	}{
+		{"entries", hello + entry(11) + entry(12) + ": heartbeat\n\n" + entry(15), 0, []int64{11, 12, 15}, -1, false, ""},
+		{"partial id line", entry(11) + "id: 1", 0, []int64{11}, len(entry(11)), false, ""},
+		{"partial data line", entry(11) + entry(12)[:30], 0, []int64{11}, len(entry(11)), false, ""},
+		{"partial blank line", entry(11) + strings.TrimSuffix(entry(12), "\n"), 0, []int64{11}, len(entry(11)), false, ""},
+		{"other line after data", "id: 11\nevent: entry\ndata: {}\nretry: 5\n\n" + entry(12), 0, []int64{11, 12}, -1, false, ""},
+		{"id only", "id: 11\n\n" + entry(12), 0, []int64{11, 12}, -1, false, ""},
+		{"until", entry(11) + entry(12) + entry(13), 12, []int64{11, 12}, len(entry(11) + entry(12)), true, ""},
+		{"out of order", entry(11) + entry(11), 0, []int64{11}, len(entry(11)), false, "out of order"},
+		{"not after the start", entry(10), 0, nil, 0, false, "out of order"},
+		{"unreadable", "id: x1\n\n", 0, nil, 0, false, "unreadable"},
+		{"too long", "id: 1234567890123456789\n\n", 0, nil, 0, false, "unreadable"},
+		{"error event", entry(11) + "event: error\ndata: {\"code\":\"slow_consumer\"}\n\n", 0, []int64{11}, len(entry(11)), false, "slow_consumer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &follower{seq: 10, hash: fnvOffset}
+			used, reached, err := f.scan([]byte(tc.in), tc.until)
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+			want := tc.used
+			if want < 0 {
+				want = len(tc.in)
+			}
+			h := uint64(fnvOffset)
+			for _, s := range tc.seqs {
+				h = hashSeq(h, s)
+			}
+			if used != want || reached != tc.reached || f.count != int64(len(tc.seqs)) || f.hash != h {
+				t.Fatalf("used %d reached %v count %d, want %d %v %d (hash match %v)",
+					used, reached, f.count, want, tc.reached, len(tc.seqs), f.hash == h)
+			}
+		})
+	}
+	// The hash is order-sensitive.
+	if hashSeq(hashSeq(fnvOffset, 1), 2) == hashSeq(hashSeq(fnvOffset, 2), 1) {
+		t.Fatal("hash ignores the order")
+	}
+}

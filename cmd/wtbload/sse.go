@@ -25,31 +25,29 @@ const catchUpTimeout = 2 * time.Minute
 // strictly increase and keeps their count and an order-sensitive hash.
 type follower struct {
 	count int64
-	last  atomic.Int64
+	seq   int64        // the last seq received, owned by follow
+	last  atomic.Int64 // seq, published after every read
 	hash  uint64
 	err   error
 	done  chan struct{}
 }
 
-// hashSeq folds seq into an FNV-1a hash of the sequence.
+// hashSeq folds seq into an order-sensitive hash of the sequence: FNV-1a
+// over the seqs taken as 64-bit words.
 func hashSeq(h uint64, seq int64) uint64 {
 	const prime = 1099511628211
-	for i := 0; i < 8; i++ {
-		h ^= uint64(byte(seq >> (8 * i)))
-		h *= prime
-	}
-	return h
+	return (h ^ uint64(seq)) * prime
 }
 
 const fnvOffset = 14695981039346656037
 
-// follow reads the stream over a plain TCP connection: it finds frame
-// ends ("\n\n") with bytes.Index and reads only the first line of each
-// frame, so that the client side of the benchmark costs little next to the
-// server it measures.
+// follow reads the stream over a plain TCP connection, with a large read
+// buffer, and hands what it read to scan, so that the client side of the
+// benchmark costs little next to the server it measures.
 func (f *follower) follow(ctx context.Context, addr string, after int64, until *atomic.Int64, connected func()) {
 	defer close(f.done)
 	f.hash = fnvOffset
+	f.seq = after
 	f.last.Store(after)
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -90,39 +88,14 @@ func (f *follower) follow(ctx context.Context, addr string, after int64, until *
 		f.err = err
 		return
 	}
-	pos := 0
 	for {
-		for {
-			i := bytes.Index(buf[pos:n], []byte("\n\n"))
-			if i < 0 {
-				break
-			}
-			frame := buf[pos : pos+i]
-			pos += i + 2
-			switch {
-			case bytes.HasPrefix(frame, []byte("id: ")):
-				nl := bytes.IndexByte(frame, '\n')
-				if nl < 0 {
-					nl = len(frame)
-				}
-				seq, perr := strconv.ParseInt(string(frame[4:nl]), 10, 64)
-				if perr != nil || seq <= f.last.Load() {
-					f.err = fmt.Errorf("seq %q after %d: out of order or unreadable", frame[:nl], f.last.Load())
-					return
-				}
-				f.count++
-				f.hash = hashSeq(f.hash, seq)
-				f.last.Store(seq)
-				if u := until.Load(); u > 0 && seq >= u {
-					return
-				}
-			case bytes.HasPrefix(frame, []byte("event: error")):
-				f.err = fmt.Errorf("server ended the stream: %s", frame)
-				return
-			}
+		used, reached, err := f.scan(buf[:n], until.Load())
+		f.last.Store(f.seq)
+		if err != nil || reached {
+			f.err = err
+			return
 		}
-		n = copy(buf, buf[pos:n])
-		pos = 0
+		n = copy(buf, buf[used:n])
 		if n == len(buf) {
 			f.err = errors.New("frame longer than the read buffer")
 			return
@@ -130,11 +103,88 @@ func (f *follower) follow(ctx context.Context, addr string, after int64, until *
 		m, err := conn.Read(buf[n:])
 		if err != nil {
 			if ctx.Err() == nil {
-				f.err = fmt.Errorf("after seq %d: %w", f.last.Load(), err)
+				f.err = fmt.Errorf("after seq %d: %w", f.seq, err)
 			}
 			return
 		}
 		n += m
+	}
+}
+
+// entryLines follow the id line in an entry frame of wtb serve.
+var entryLines = []byte("event: entry\ndata: ")
+
+// maxSeqDigits bounds the digits of an id line (an int64 without overflow).
+const maxSeqDigits = 18
+
+// scan reads the complete SSE frames at the start of b and returns the
+// number of bytes they take. Every "id: SEQ" frame must carry a seq
+// greater than the previous one; it is counted and hashed. An "event:
+// error" frame ends the stream with an error; other frames (the hello,
+// heartbeats) are skipped. reached reports a seq >= until (when until >
+// 0): the follower stops there.
+//
+// An entry frame is read as its id line, the fixed "event: entry" line and
+// one search for the end of its data line (JSON holds no raw newline); any
+// other shape falls back to a search for the blank line ending the frame.
+func (f *follower) scan(b []byte, until int64) (used int, reached bool, err error) {
+	for {
+		rest := b[used:]
+		if len(rest) > 4 && string(rest[:4]) == "id: " {
+			i, seq := 4, int64(0)
+			for i < len(rest) && i-4 < maxSeqDigits && rest[i] >= '0' && rest[i] <= '9' {
+				seq = seq*10 + int64(rest[i]-'0')
+				i++
+			}
+			if i == len(rest) {
+				return used, false, nil // incomplete
+			}
+			if i == 4 || rest[i] != '\n' || seq <= f.seq {
+				line := rest
+				if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+					line = line[:nl]
+				}
+				return used, false, fmt.Errorf("seq %q after %d: out of order or unreadable", line, f.seq)
+			}
+			i++
+			end := -1
+			if d := rest[i:]; len(d) >= len(entryLines) && bytes.Equal(d[:len(entryLines)], entryLines) {
+				nl := bytes.IndexByte(d[len(entryLines):], '\n')
+				if nl < 0 {
+					return used, false, nil // incomplete
+				}
+				k := i + len(entryLines) + nl + 1
+				if k == len(rest) {
+					return used, false, nil // incomplete
+				}
+				if rest[k] == '\n' {
+					end = k + 1
+				}
+			}
+			if end < 0 {
+				e := bytes.Index(rest[i-1:], []byte("\n\n"))
+				if e < 0 {
+					return used, false, nil // incomplete
+				}
+				end = i - 1 + e + 2
+			}
+			used += end
+			f.count++
+			f.hash = hashSeq(f.hash, seq)
+			f.seq = seq
+			if until > 0 && seq >= until {
+				return used, true, nil
+			}
+			continue
+		}
+		e := bytes.Index(rest, []byte("\n\n"))
+		if e < 0 {
+			return used, false, nil // incomplete
+		}
+		if bytes.HasPrefix(rest, []byte("event: error")) {
+			return used, false, fmt.Errorf("server ended the stream: %s", rest[:e])
+		}
+		used += e + 2
 	}
 }
 
