@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"wtb/audit/storetest"
 	"wtb/sqlite"
 )
 
@@ -138,13 +137,10 @@ func BenchmarkNaiveInsert(b *testing.B) {
 	}
 }
 
-// endToEndEvents is the number of events one op of BenchmarkEndToEnd
-// publishes.
-const endToEndEvents = 1_000_000
-
-// BenchmarkEndToEnd publishes 1,000,000 events through a bus, an
-// audit.Listener and an audit.Recorder into a fresh SQLite file, and waits
-// until all are durable; one op is the whole million. Run it with
+// BenchmarkEndToEnd runs storetest.BenchEndToEnd (bus -> audit.Listener ->
+// audit.Recorder -> a fresh SQLite file, 1,000,000 events) with both sync
+// modes, with the recorder's default batches and batches of 1,000, and with
+// executions one after the other or 100 interleaved. Run it with
 // -benchtime=1x.
 func BenchmarkEndToEnd(b *testing.B) {
 	cases := []struct {
@@ -152,85 +148,17 @@ func BenchmarkEndToEnd(b *testing.B) {
 		maxBatch int // 0: the recorder's default
 	}{{sqlite.SyncNormal, 0}, {sqlite.SyncFull, 0}, {sqlite.SyncNormal, 1000}, {sqlite.SyncFull, 1000}}
 	for _, c := range cases {
-		sm := c.sync
-		name := sm.String()
+		name := c.sync.String()
 		if c.maxBatch > 0 {
 			name += fmt.Sprintf("/batch=%d", c.maxBatch)
 		}
-		b.Run(name, func(b *testing.B) {
-			ctx := context.Background()
-			b.ReportAllocs()
-			var total, cpu time.Duration
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				s := openTemp(b, sqlite.Options{Sync: sm})
-				rec := audit.NewRecorder(s, audit.RecorderOptions{MaxBatch: c.maxBatch})
-				bs := bus.New()
-				l := audit.NewListener(rec)
-				l.Attach(bs)
-				evs := e2eTemplates()
-				prefix := fmt.Sprintf("op%d-", i)
-				buf := make([]byte, 0, 32)
-				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
-				for j := range endToEndEvents {
-					ev := evs[j%len(evs)]
-					// Time-ordered ids of one width, like the UUIDv7 ids of new events.
-					buf = strconv.AppendInt(append(buf[:0], prefix...), int64(1e9+j), 10)
-					setID(ev, string(buf))
-					if err := bs.Publish(ctx, ev); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := rec.Sync(ctx); err != nil {
-					b.Fatal(err)
-				}
-				total += time.Since(start)
-				cpu += cpuTime() - cpu0
-				b.StopTimer()
-				l.Detach()
-				if err := rec.Close(ctx); err != nil {
-					b.Fatal(err)
-				}
-				if n, err := s.Count(ctx); err != nil || n != endToEndEvents {
-					b.Fatalf("Count = %d, %v; want %d", n, err, endToEndEvents)
-				}
-				bs.Close()
-				s.Close()
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(b.N*endToEndEvents)/total.Seconds(), "events/s")
-			b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N*endToEndEvents), "cpu-µs/event")
-		})
-	}
-}
-
-// e2eTemplates is a mix of the events of an execution. The benchmark
-// reuses them with a new id for every publish (the recorder keeps the
-// entries, not the events).
-func e2eTemplates() []event.Event {
-	ts := time.Date(2026, 1, 27, 12, 0, 0, 0, time.UTC)
-	cp := int64(7)
-	node := "retrieve"
-	b := event.Base{Timestamp: ts}
-	return []event.Event{
-		&event.NodeStarted{Base: b, ExecutionID: "exec-1", NodeID: node, NodeName: "Retrieve", NodeType: "tool", EntryCheckpointID: &cp},
-		&event.NodeCompleted{Base: b, ExecutionID: "exec-1", NodeID: node, NodeName: "Retrieve", DurationMS: 12.5, ToolInvocations: 2, ExitCheckpointID: &cp},
-		&event.CheckpointCreated{Base: b, ExecutionID: "exec-1", CheckpointID: "cp-7", Step: 3, CompletedNode: &node},
-		&event.RayVariantExecutionCompleted{Base: b, ExecutionID: "exec-1", BatchTestID: "batch-1", CombinationName: "fast", OverallScore: 0.93, DurationMS: 120, Metrics: event.FloatMap{"accuracy": 0.9}},
-	}
-}
-
-func setID(ev event.Event, id string) {
-	switch e := ev.(type) {
-	case *event.NodeStarted:
-		e.ID = id
-	case *event.NodeCompleted:
-		e.ID = id
-	case *event.CheckpointCreated:
-		e.ID = id
-	case *event.RayVariantExecutionCompleted:
-		e.ID = id
+		for _, conc := range []int{1, 100} {
+			b.Run(fmt.Sprintf("%s/executions=%d", name, conc), func(b *testing.B) {
+				storetest.BenchEndToEnd(b, func(tb testing.TB) audit.Store {
+					return openTemp(tb, sqlite.Options{Sync: c.sync})
+				}, audit.RecorderOptions{MaxBatch: c.maxBatch}, conc)
+			})
+		}
 	}
 }
 
