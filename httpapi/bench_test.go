@@ -83,13 +83,17 @@ func BenchmarkHubFanout(b *testing.B) {
 	for i := range batch {
 		batch[i].Seq = int64(i + 1)
 	}
-	var scratch []*liveEntry
+	var scratch [][]*liveEntry
 	b.ReportAllocs()
 	for b.Loop() {
 		h.commit(batch)
 		h.flush()
 		for _, s := range subs {
-			scratch, _ = s.take(scratch)
+			// As the SSE streams take them.
+			scratch, _ = s.takeChunks(scratch)
+			if len(scratch) != 1 || len(scratch[0]) != len(batch) {
+				b.Fatalf("took %d slices", len(scratch))
+			}
 		}
 	}
 }
