@@ -80,7 +80,9 @@
 // replay and live entries up to the last replayed seq are dropped). When the
 // server ends a stream it sends a last event "error" with {"code",
 // "message", "last_seq"}. On HTTP/1.1 the server takes the connection over
-// and writes the entries' shared, pre-rendered frames with writev.
+// and writes the entries' shared, pre-rendered frames with writev: the
+// frames of one committed batch lie back to back, so a run of consecutive
+// entries is one buffer.
 //
 // WebSocket: the client sends {"action": "subscribe", "topics": [...],
 // "after": SEQ} (after optional), {"action": "unsubscribe", "topics": [...]}
