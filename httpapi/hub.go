@@ -130,6 +130,36 @@ func appendFrames(frames [][]byte, run *frameRun, le *liveEntry) [][]byte {
 	return append(frames, le.sse)
 }
 
+// appendEntries appends the SSE frames of the entries of es with seq >
+// last, as appendFrames does, and returns the new last seq. es is in seq
+// order. A slice that is one run of a block (what audit:* subscribers are
+// pushed) costs one step, not one per entry.
+func appendEntries(frames [][]byte, run *frameRun, es []*liveEntry, last int64) ([][]byte, int64) {
+	i := 0
+	for i < len(es) && es[i].seq <= last {
+		i++
+	}
+	if i == len(es) {
+		return frames, last
+	}
+	first, end := es[i], es[len(es)-1]
+	if first.blk != nil && end.blk == first.blk && end.idx-first.idx == len(es)-1-i {
+		frames = appendFrames(frames, run, first)
+		if end != first {
+			frames[len(frames)-1] = first.blk.sse[run.from:first.blk.off[end.idx+1]]
+			run.idx = end.idx
+		}
+		return frames, end.seq
+	}
+	for _, le := range es[i:] {
+		if le.seq > last {
+			frames = appendFrames(frames, run, le)
+			last = le.seq
+		}
+	}
+	return frames, last
+}
+
 // frameRun is the run of consecutive block entries ending the frames
 // being gathered by appendFrames.
 type frameRun struct {

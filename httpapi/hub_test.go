@@ -236,3 +236,61 @@ func TestAppendFramesCoalesces(t *testing.T) {
 		t.Fatalf("%d render failures", failures.Load())
 	}
 }
+
+// appendEntries writes what appendFrames would, entry by entry, skipping
+// entries at or before last.
+func TestAppendEntries(t *testing.T) {
+	var failures atomic.Uint64
+	batch := testEntries(8, "entries")
+	for i := range batch {
+		batch[i].Seq = int64(i + 1)
+	}
+	a := renderBatch(batch[:5], &failures)
+	b := renderBatch(batch[5:], &failures)
+	replayed, err := renderEntry(&batch[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		chunks   [][]*liveEntry
+		last     int64
+		wantLast int64
+		buffers  int
+	}{
+		{"whole block", [][]*liveEntry{a}, 0, 5, 1},
+		{"two blocks", [][]*liveEntry{a, b}, 0, 8, 2},
+		{"after last", [][]*liveEntry{a, b}, 3, 8, 2},
+		{"all before last", [][]*liveEntry{a}, 5, 5, 0},
+		{"last block entry only", [][]*liveEntry{a}, 4, 5, 1},
+		{"a gap", [][]*liveEntry{{a[0], a[2], a[3]}}, 0, 4, 2},
+		{"filtered, consecutive", [][]*liveEntry{{a[1], a[2]}, {a[3]}}, 0, 4, 1},
+		{"not from a block", [][]*liveEntry{{replayed}, a[1:]}, 0, 5, 2},
+		{"mixed blocks in one slice", [][]*liveEntry{{a[3], a[4], b[0]}}, 0, 6, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var frames, want [][]byte
+			var run, wantRun frameRun
+			last, wantLast := tc.last, tc.last
+			for _, es := range tc.chunks {
+				frames, last = appendEntries(frames, &run, es, last)
+				for _, le := range es {
+					if le.seq > wantLast {
+						want = appendFrames(want, &wantRun, le)
+						wantLast = le.seq
+					}
+				}
+			}
+			if last != tc.wantLast || wantLast != tc.wantLast {
+				t.Fatalf("last %d (entry by entry %d), want %d", last, wantLast, tc.wantLast)
+			}
+			if !bytes.Equal(bytes.Join(frames, nil), bytes.Join(want, nil)) {
+				t.Fatalf("frames:\n%s\nwant:\n%s", bytes.Join(frames, nil), bytes.Join(want, nil))
+			}
+			if len(frames) != tc.buffers || len(want) != tc.buffers {
+				t.Fatalf("%d buffers (entry by entry %d), want %d", len(frames), len(want), tc.buffers)
+			}
+		})
+	}
+}

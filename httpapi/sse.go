@@ -155,13 +155,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 			var st subState
 			chunks, st = sub.takeChunks(chunks)
 			for _, es := range chunks {
-				for _, le := range es {
-					if le.seq <= last {
-						continue
-					}
-					frames = appendFrames(frames, &run, le)
-					last = le.seq
-				}
+				frames, last = appendEntries(frames, &run, es, last)
 			}
 			clear(chunks)
 			if len(frames) > 0 {
