@@ -183,10 +183,19 @@ func (s *Server) handleExecutions(w http.ResponseWriter, r *http.Request) *apiEr
 	return nil
 }
 
+// summaryError maps the error of a Summary of execution id to an answer.
+func summaryError(id string, err error) *apiError {
+	if errors.Is(err, audit.ErrNotFound) {
+		return newError(http.StatusNotFound, CodeNotFound, "execution "+strconv.Quote(id)+" not found")
+	}
+	return storeError(err)
+}
+
 func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request) *apiError {
-	sum, err := s.store.Summary(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	sum, err := s.store.Summary(r.Context(), id)
 	if err != nil {
-		return storeError(err)
+		return summaryError(id, err)
 	}
 	b, err := json.Marshal(sum)
 	if err != nil {
@@ -211,7 +220,7 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) *apiErro
 	id := r.PathValue("id")
 	sum, err := s.store.Summary(r.Context(), id)
 	if err != nil {
-		return storeError(err)
+		return summaryError(id, err)
 	}
 	var entries []audit.Entry
 	f := audit.Filter{ExecutionID: id, Limit: audit.MaxLimit}

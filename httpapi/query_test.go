@@ -260,6 +260,9 @@ func TestExecutionsSummaryTimeline(t *testing.T) {
 			if r.status != 404 || parseError(t, r).Error.Code != CodeNotFound {
 				t.Fatalf("%s: %d %s", p, r.status, r.body)
 			}
+			if msg := parseError(t, r).Error.Message; msg != `execution "nope" not found` {
+				t.Errorf("%s: message %q names no execution", p, msg)
+			}
 		}
 	})
 }
