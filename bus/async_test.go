@@ -209,8 +209,23 @@ func workers() int {
 	return strings.Count(string(buf[:n]), "created by wtb/bus.newAsyncQueue")
 }
 
+// settleWorkers waits, at most 5 s, until the number of queue goroutines
+// equals want, and returns the last count.
+func settleWorkers(want int) int {
+	n := workers()
+	for deadline := time.Now().Add(5 * time.Second); n != want && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		n = workers()
+	}
+	return n
+}
+
 func TestAsyncGoroutinesStop(t *testing.T) {
-	before := workers()
+	// Queue goroutines of subscriptions closed by earlier tests may still be
+	// returning: start from none.
+	if n := settleWorkers(0); n != 0 {
+		t.Fatalf("%d queue goroutines left running by earlier tests", n)
+	}
 	b := bus.New()
 	var subs []*bus.Subscription
 	for range 20 {
@@ -220,17 +235,12 @@ func TestAsyncGoroutinesStop(t *testing.T) {
 	for _, s := range subs {
 		s.Close()
 	}
-	if running != before+20 {
-		t.Fatalf("%d queue goroutines for 20 async subscriptions (%d before)", running-before, before)
+	if running != 20 {
+		t.Fatalf("%d queue goroutines for 20 async subscriptions", running)
 	}
 	// A worker signals Close just before it returns; give the returns a
-	// bounded number of scheduling rounds.
-	after := workers()
-	for i := 0; i < 1000 && after != before; i++ {
-		runtime.Gosched()
-		after = workers()
-	}
-	if after != before {
-		t.Fatalf("%d queue goroutines after Close, %d before", after, before)
+	// bounded time.
+	if after := settleWorkers(0); after != 0 {
+		t.Fatalf("%d queue goroutines after Close", after)
 	}
 }
