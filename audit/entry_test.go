@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"wtb/internal/jsonw"
+
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -109,7 +111,7 @@ func TestEntryFormat(t *testing.T) {
 
 func TestAppendJSONString(t *testing.T) {
 	for _, s := range []string{"", "plain", "quote\" back\\ slash", "ctl\x00\x01\x1f\t\r\n", "üñí€😀", "bad\xffutf8", "\u2028\u2029", "<html>&"} {
-		got := appendJSONString(nil, s)
+		got := jsonw.AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q: %s: %v", s, got, err)

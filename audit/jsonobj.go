@@ -1,12 +1,13 @@
 package audit
 
 import (
+	"wtb/internal/jsonw"
+
 	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // object builds a JSON object with keys in insertion order by appending to a
@@ -34,7 +35,7 @@ func (o *object) key(k string) {
 
 func (o *object) str(k, v string) {
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = jsonw.AppendString(o.b, v)
 }
 
 // strOrNull writes null for an empty string.
@@ -117,7 +118,7 @@ func (o *object) strs(k string, v []string, max int) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
-		o.b = appendJSONString(o.b, s)
+		o.b = jsonw.AppendString(o.b, s)
 	}
 	o.b = append(o.b, ']')
 }
@@ -153,79 +154,13 @@ func (o *object) done() json.RawMessage {
 // Call it after done.
 func (o *object) message() []byte { return o.b[len(o.b):] }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// like encoding/json; HTML characters are not escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendJSONFloat appends f the way encoding/json writes a float64; NaN and
 // infinities, which JSON cannot hold, are written as null.
 func appendJSONFloat(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
+	return jsonw.AppendFloat(b, f)
 }
 
 // appendJSONTime appends t as a JSON string in RFC 3339 UTC.
@@ -254,7 +189,7 @@ func appendAny(b []byte, x any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendJSONString(b, x)
+		return jsonw.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case float64:
@@ -290,9 +225,9 @@ func (o *object) stringMap(k string, m map[string]string) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
-		o.b = appendJSONString(o.b, key)
+		o.b = jsonw.AppendString(o.b, key)
 		o.b = append(o.b, ':')
-		o.b = appendJSONString(o.b, m[key])
+		o.b = jsonw.AppendString(o.b, m[key])
 	}
 	o.b = append(o.b, '}')
 }
@@ -311,7 +246,7 @@ func (o *object) floatMap(k string, m map[string]float64) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
-		o.b = appendJSONString(o.b, key)
+		o.b = jsonw.AppendString(o.b, key)
 		o.b = append(o.b, ':')
 		o.b = appendJSONFloat(o.b, m[key])
 	}

@@ -1,13 +1,14 @@
 package event
 
 import (
+	"wtb/internal/jsonw"
+
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // encoder appends the wire format of an event to b, byte for byte as
@@ -33,7 +34,7 @@ func (w *encoder) fail(err error) {
 
 func (w *encoder) raw(s string) { w.b = append(w.b, s...) }
 
-func (w *encoder) str(s string) { w.b = appendString(w.b, s) }
+func (w *encoder) str(s string) { w.b = jsonw.AppendString(w.b, s) }
 
 func (w *encoder) optStr(p *string) {
 	if p == nil {
@@ -63,19 +64,7 @@ func (w *encoder) float(f float64) {
 		w.raw("null")
 		return
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b := strconv.AppendFloat(w.b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 becomes e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	w.b = b
+	w.b = jsonw.AppendFloat(w.b, f)
 }
 
 func (w *encoder) time(t time.Time) {
@@ -274,68 +263,4 @@ func isValidNumber(s string) bool {
 		}
 	}
 	return s == ""
-}
-
-const hexDigits = "0123456789abcdef"
-
-// safeByte marks the ASCII bytes a string is written with as they are:
-// printable, not the quote, the backslash or one of <, > and &.
-var safeByte = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendString writes s quoted as encoding/json does with HTML escaping:
-// invalid UTF-8 becomes \ufffd; U+2028 and U+2029 are escaped.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if safeByte[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
