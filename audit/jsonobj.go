@@ -214,41 +214,32 @@ func appendAny(b []byte, x any) []byte {
 // stringMap writes a map of strings with its keys sorted.
 func (o *object) stringMap(k string, m map[string]string) {
 	o.key(k)
-	var small [8]string
-	keys := small[:0]
-	for key := range m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	o.b = append(o.b, '{')
-	for i, key := range keys {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.b = jsonw.AppendString(o.b, key)
-		o.b = append(o.b, ':')
-		o.b = jsonw.AppendString(o.b, m[key])
-	}
-	o.b = append(o.b, '}')
+	o.b = appendSortedMap(o.b, m, jsonw.AppendString)
 }
 
 // floatMap writes a map of numbers with its keys sorted.
 func (o *object) floatMap(k string, m map[string]float64) {
 	o.key(k)
+	o.b = appendSortedMap(o.b, m, appendJSONFloat)
+}
+
+// appendSortedMap appends m as a JSON object with its keys sorted, as
+// encoding/json writes maps, each value written by value.
+func appendSortedMap[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
 	var small [8]string
 	keys := small[:0]
 	for key := range m {
 		keys = append(keys, key)
 	}
 	slices.Sort(keys)
-	o.b = append(o.b, '{')
+	b = append(b, '{')
 	for i, key := range keys {
 		if i > 0 {
-			o.b = append(o.b, ',')
+			b = append(b, ',')
 		}
-		o.b = jsonw.AppendString(o.b, key)
-		o.b = append(o.b, ':')
-		o.b = appendJSONFloat(o.b, m[key])
+		b = jsonw.AppendString(b, key)
+		b = append(b, ':')
+		b = value(b, m[key])
 	}
-	o.b = append(o.b, '}')
+	return append(b, '}')
 }
