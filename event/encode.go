@@ -106,7 +106,19 @@ func (w *encoder) strings(s []string, empty bool) {
 
 // anyMap writes an object of any values; a nil map is {} when empty is set
 // (Map), null otherwise.
-func (w *encoder) anyMap(m map[string]any, empty bool) {
+func (w *encoder) anyMap(m map[string]any, empty bool) { writeMap(w, m, empty, (*encoder).any) }
+
+// floatMap writes an object of numbers; a nil map is {} when empty is set
+// (FloatMap), null otherwise.
+func (w *encoder) floatMap(m map[string]float64, empty bool) { writeMap(w, m, empty, (*encoder).float) }
+
+// stringMap writes a StringMap: {} when nil.
+func (w *encoder) stringMap(m map[string]string) { writeMap(w, m, true, (*encoder).str) }
+
+// writeMap writes m as an object with its keys sorted, as encoding/json
+// does, each value written by value; a nil map is {} when empty is set,
+// null otherwise.
+func writeMap[V any](w *encoder, m map[string]V, empty bool, value func(*encoder, V)) {
 	if m == nil {
 		if empty {
 			w.raw("{}")
@@ -115,14 +127,20 @@ func (w *encoder) anyMap(m map[string]any, empty bool) {
 		}
 		return
 	}
+	var small [8]string // most maps of events are small: sort their keys on the stack
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	w.b = append(w.b, '{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range keys {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
 		w.str(k)
 		w.b = append(w.b, ':')
-		w.any(m[k])
+		value(w, m[k])
 	}
 	w.b = append(w.b, '}')
 }
@@ -137,49 +155,6 @@ func (w *encoder) list(l []any) {
 		w.any(v)
 	}
 	w.b = append(w.b, ']')
-}
-
-func (w *encoder) floatMap(m map[string]float64, empty bool) {
-	if m == nil {
-		if empty {
-			w.raw("{}")
-		} else {
-			w.raw("null")
-		}
-		return
-	}
-	w.b = append(w.b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.str(k)
-		w.b = append(w.b, ':')
-		w.float(m[k])
-	}
-	w.b = append(w.b, '}')
-}
-
-func (w *encoder) stringMap(m map[string]string) {
-	w.b = append(w.b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.str(k)
-		w.b = append(w.b, ':')
-		w.str(m[k])
-	}
-	w.b = append(w.b, '}')
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // any writes an untyped value: the JSON values decoding yields directly,
