@@ -5,55 +5,18 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"wtb/internal/migrations"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one embedded schema change, applied once per schema.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. Files are
-// named NNNN_name.sql; the number is the version.
-func migrations() ([]migration, error) {
-	files, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]migration, 0, len(files))
-	for _, f := range files {
-		base := strings.TrimPrefix(f, "migrations/")
-		num, name, ok := strings.Cut(strings.TrimSuffix(base, ".sql"), "_")
-		if !ok {
-			return nil, fmt.Errorf("postgres: migration %q: name is not NNNN_name.sql", base)
-		}
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %q: bad version", base)
-		}
-		b, err := migrationFS.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("postgres: two migrations with version %d", out[i].version)
-		}
-	}
-	return out, nil
+// embedded returns the migrations embedded in the binary, in version order.
+func embedded() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFS, "migrations/*.sql")
 }
 
 // lockKey derives a 64-bit advisory lock key from a purpose and a schema,
@@ -71,7 +34,7 @@ func lockKey(purpose, schema string) int64 {
 // schema at once apply the migrations exactly once, the others wait and
 // then find nothing to do.
 func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
-	ms, err := migrations()
+	ms, err := embedded()
 	if err != nil {
 		return err
 	}
@@ -105,20 +68,20 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
 	}
 	latest := 0
 	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
+		latest = ms[len(ms)-1].Version
 	}
 	if current > latest {
 		return fmt.Errorf("%w: schema %q is at version %d, this build knows up to %d",
 			ErrSchemaTooNew, schema, current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 			return err
 		}
 	}

@@ -99,13 +99,13 @@ func TestOpenConcurrentOnFreshSchema(t *testing.T) {
 		defer stores[i].Close()
 	}
 
-	ms, err := migrations()
+	ms, err := embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []int
 	for _, m := range ms {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	rows, err := stores[0].pool.Query(ctx, "SELECT version FROM "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+" ORDER BY version")
 	if err != nil {
@@ -691,7 +691,7 @@ func TestAppendGroupsRowsByExecution(t *testing.T) {
 func TestMigrateFromVersion1(t *testing.T) {
 	dsn, schema := pgtest.NewSchema(t)
 	ctx := testCtx(t)
-	ms, err := migrations()
+	ms, err := embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -705,7 +705,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		"CREATE SCHEMA " + q,
 		"SET search_path TO " + q,
 		"CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-		ms[0].sql,
+		ms[0].SQL,
 		"INSERT INTO schema_migrations (version, name) VALUES (1, 'entries')",
 		`INSERT INTO entries (seq, event_id, source_type, ts, event_type, severity, message)
 			SELECT g, 'old-' || g, 'X', now(), 'node_started', 'info', 'm' FROM generate_series(1, 42) g`,
