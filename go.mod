@@ -1,4 +1,4 @@
-module wtb
+module github.com/wtbdev/wtb
 
 go 1.26.8
 

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // workload is a realistic mix of events of one execution.

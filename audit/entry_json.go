@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 var jsonNull = []byte("null")

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 func ExampleTrail() {

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"sync"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // Sink receives the entries a Listener makes. Trail and Recorder are Sinks.

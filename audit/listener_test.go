@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // oneOfEach returns a fresh event of every type of the catalog.

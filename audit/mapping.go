@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // maxListDetail is the number of items kept from lists of paths or ids that

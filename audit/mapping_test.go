@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/internal/refdata"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/internal/refdata"
 )
 
 // pinned is the entry of the first reference sample of every event type

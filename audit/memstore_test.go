@@ -3,8 +3,8 @@ package audit_test
 import (
 	"testing"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
 )
 
 func TestMemoryStoreConformance(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // chaosStore fails Appends at random (transiently) and otherwise delegates

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 func TestMain(m *testing.M) {

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"testing"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/internal/refdata"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/internal/refdata"
 )
 
 type refEntry struct {

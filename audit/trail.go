@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // Trail is the in-memory audit trail of one execution, for users without a

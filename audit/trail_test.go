@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 var at = time.Date(2026, 1, 27, 12, 0, 0, 0, time.UTC)

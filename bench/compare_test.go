@@ -3,7 +3,7 @@ package bench_test
 import (
 	"testing"
 
-	"wtb/bench/workload"
+	"github.com/wtbdev/wtb/bench/workload"
 )
 
 // BenchmarkCompare runs every case of the comparison: sync and async

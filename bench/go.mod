@@ -1,11 +1,11 @@
-module wtb/bench
+module github.com/wtbdev/wtb/bench
 
 go 1.26.8
 
 require (
 	github.com/ThreeDotsLabs/watermill v1.5.1
 	github.com/asaskevich/EventBus v0.0.0-20200907212545-49d423059eef
-	wtb v0.0.0
+	github.com/wtbdev/wtb v0.0.0
 )
 
 require (
@@ -15,4 +15,4 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 )
 
-replace wtb => ../
+replace github.com/wtbdev/wtb => ../

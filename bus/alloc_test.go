@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"testing"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // TestPublishDoesNotAllocate pins the zero-allocation hot path: publishing a

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // MaxQueueSize is the largest queue Async accepts.

@@ -10,8 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // gated returns a handler that counts events after gate is closed.
@@ -206,7 +206,7 @@ func TestAsyncKeepsNestingDepth(t *testing.T) {
 func workers() int {
 	buf := make([]byte, 1<<20)
 	n := runtime.Stack(buf, true)
-	return strings.Count(string(buf[:n]), "created by wtb/bus.newAsyncQueue")
+	return strings.Count(string(buf[:n]), "created by github.com/wtbdev/wtb/bus.newAsyncQueue")
 }
 
 // settleWorkers waits, at most 5 s, until the number of queue goroutines

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // BenchmarkPublish measures one synchronous publish of a pre-stamped event to

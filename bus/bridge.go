@@ -9,7 +9,7 @@ import (
 	"sync"
 	"weak"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // ErrBusGone is returned by Bridge.Enable when the bridge's Bus has been

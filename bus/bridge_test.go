@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // outside is a small event bus of another library, global and unsynchronised

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // Limits and defaults of a Bus.

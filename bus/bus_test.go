@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 func started(id string) *event.ExecutionStarted {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // Subscribe delivers the concrete event type to a typed handler.

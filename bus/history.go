@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // ring is the bounded history: a fixed array of the most recent events.

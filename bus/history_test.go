@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // at returns an ExecutionStarted (even i) or NodeStarted (odd i) event with

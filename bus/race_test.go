@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // TestConcurrentPublishWithChurn publishes 8 x 10,000 events from 8

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // snapshot is the immutable routing table read by Publish: for every event

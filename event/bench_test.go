@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // reportCPU adds the metric cpu-ns/op: process CPU time per operation since

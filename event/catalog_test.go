@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // catalogEntry is one row of the reference catalog (§b of the reference

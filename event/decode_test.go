@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 var sentinels = []error{

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"wtb/internal/refdata"
+	"github.com/wtbdev/wtb/internal/refdata"
 )
 
 var allSentinels = []error{

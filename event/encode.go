@@ -1,7 +1,7 @@
 package event
 
 import (
-	"wtb/internal/jsonw"
+	"github.com/wtbdev/wtb/internal/jsonw"
 
 	"encoding/json"
 	"fmt"

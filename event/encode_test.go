@@ -10,7 +10,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // TestEncodeMatchesReference: for every type, an event with random values

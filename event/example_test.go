@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 func ExampleDecode() {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/event"
-	"wtb/internal/refdata"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/internal/refdata"
 )
 
 func sampleLines(t testing.TB) [][]byte {

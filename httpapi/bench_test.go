@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // BenchmarkIngestBatch measures POST /v1/events of 100 events into SQLite,

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // CloudEventTypePrefix prefixes the wire name in a CloudEvent's type.

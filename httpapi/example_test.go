@@ -12,9 +12,9 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/httpapi"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/httpapi"
 )
 
 // Ingest one event over HTTP and read the audit log back.

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 type testEnv struct {

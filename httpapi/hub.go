@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // A topic selects entries of the live streams.

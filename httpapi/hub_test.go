@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 func testEntries(n int, exec string) []audit.Entry {

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 // Media types accepted by POST /v1/events.

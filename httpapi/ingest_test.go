@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 func TestIngestContentTypes(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 func badParam(name, msg string) *apiError {

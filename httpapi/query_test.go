@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 type auditPage struct {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // Serve shuts down gracefully: requests in flight finish, every

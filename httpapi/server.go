@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"wtb/audit"
-	"wtb/bus"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
 )
 
 // Defaults of Options.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // replayPage is the number of entries read from the store per query while

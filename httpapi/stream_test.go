@@ -16,8 +16,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 // readEntries reads n entry events.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // wsRequest is a message from a WebSocket client.

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Append records entries as one atomic batch (see audit.Store).

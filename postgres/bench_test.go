@@ -14,8 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"wtb/audit"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // benchIDPrefix starts every benchmark event id: a UUIDv7 of the run, whose

@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
-	"wtb/postgres"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/postgres"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // openTest opens a store on a fresh schema of the test server, closed and

@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // copyStream is a batch encoded in COPY's binary format directly (no

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // entryColumnOIDs are the types of entryColumns, in order.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
-	"wtb/postgres"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/postgres"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // BenchmarkEndToEnd runs storetest.BenchEndToEnd (bus -> audit.Listener ->

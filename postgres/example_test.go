@@ -6,8 +6,8 @@ import (
 	"log"
 	"time"
 
-	"wtb/audit"
-	"wtb/postgres"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/postgres"
 )
 
 // Open a store in its own schema, record a batch and read one execution

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"wtb/internal/migrations"
+	"github.com/wtbdev/wtb/internal/migrations"
 )
 
 //go:embed migrations/*.sql

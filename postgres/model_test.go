@@ -10,9 +10,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"wtb/audit"
-	"wtb/postgres"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/postgres"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // TestMatchesMemoryStore drives the PostgreSQL store and the memory store

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // queries holds the SQL of one schema, built once at Open.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Defaults and limits of Options.

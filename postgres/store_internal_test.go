@@ -14,9 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // testTimeout bounds every test's waits on the server.

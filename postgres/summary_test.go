@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/postgres"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/postgres"
 )
 
 // TestSummaryMatchesSummarize checks the SQL summary against

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 var drivers = []sqlite.Driver{sqlite.DriverCgo, sqlite.DriverPure}

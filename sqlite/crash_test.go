@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // Environment of the child process of TestCrashSafety.

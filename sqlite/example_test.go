@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"wtb/audit"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 func ExampleOpen() {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"wtb/internal/migrations"
+	"github.com/wtbdev/wtb/internal/migrations"
 )
 
 //go:embed migrations/*.sql

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // TestQueryPlans pins the plans that keep queries fast at 10 million

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 const selectColumns = "seq, " + insertColumns

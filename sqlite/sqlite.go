@@ -14,7 +14,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // DriverCgo
 	_ "modernc.org/sqlite"          // DriverPure
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Sync is the durability level of commits.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 func openTemp(t testing.TB, opts sqlite.Options) *sqlite.Store {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // insertColumns are the columns Append writes; seq is the rowid, assigned

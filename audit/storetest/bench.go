@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // EndToEndEvents is the number of events one op of BenchEndToEnd publishes.

@@ -3,8 +3,8 @@ package storetest_test
 import (
 	"testing"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
 )
 
 // A store's package runs the suite from one test; newStore returns a fresh,

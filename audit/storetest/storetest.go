@@ -58,7 +58,7 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Run runs the conformance suite against the stores made by newStore, one

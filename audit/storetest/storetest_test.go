@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/audit/storetest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
 )
 
 // naive is the simplest correct store: a slice under a mutex. It checks the

@@ -29,8 +29,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	evbus "github.com/asaskevich/EventBus"
 
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // QueueSize is the per-subscriber buffer of the async variants.

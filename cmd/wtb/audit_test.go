@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // importedDB imports n generated events (perExec per execution) into a new

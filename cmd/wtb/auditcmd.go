@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Paging limits of the audit commands (variables so tests can page small).

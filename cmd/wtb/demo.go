@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
 )
 
 // demoCloseTimeout bounds draining the demo's recorder.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
 )
 
 // demoSequence is the wire names of the demo's events, in order.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // The audit commands on a small file of events: import it, list the

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"wtb/audit"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // countEntries opens the SQLite file and returns its number of entries.

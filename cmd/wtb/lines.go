@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // maxLineSize is the longest line import reads: one event of at most

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"wtb/event"
+	"github.com/wtbdev/wtb/event"
 )
 
 // result is the outcome of one in-process run of the command line.

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"sync"
 
-	"wtb/audit"
+	"github.com/wtbdev/wtb/audit"
 )
 
 // Limits of the parallel parser.

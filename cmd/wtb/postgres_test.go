@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 // TestPostgresStore runs the commands against the PostgreSQL server with

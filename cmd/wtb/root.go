@@ -34,9 +34,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"wtb/audit"
-	"wtb/postgres"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/postgres"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // Environment variables read when the matching flag is not given.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"wtb/httpapi"
+	"github.com/wtbdev/wtb/httpapi"
 )
 
 // Environment variables of serve, read when the matching flag is not given.

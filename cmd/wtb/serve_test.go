@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"wtb/audit"
-	"wtb/event"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)

@@ -31,9 +31,9 @@ import (
 	"syscall"
 	"time"
 
-	"wtb/audit"
-	"wtb/httpapi"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/httpapi"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // Bounds of every run.

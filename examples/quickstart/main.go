@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"wtb/audit"
-	"wtb/bus"
-	"wtb/event"
-	"wtb/sqlite"
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 func main() {

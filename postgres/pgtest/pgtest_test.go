@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"wtb/postgres"
-	"wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/postgres"
+	"github.com/wtbdev/wtb/postgres/pgtest"
 )
 
 func schemaExists(t *testing.T, dsn, schema string) bool {

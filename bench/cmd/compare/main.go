@@ -1,4 +1,4 @@
-// Command compare runs the comparison benchmarks of wtb/bench/workload and
+// Command compare runs the comparison benchmarks of github.com/wtbdev/wtb/bench/workload and
 // prints a markdown table of ns/op and allocs/op for wtb's bus, Watermill's
 // GoChannel and asaskevich/EventBus.
 //
@@ -19,7 +19,7 @@ import (
 	"strings"
 	"testing"
 
-	"wtb/bench/workload"
+	"github.com/wtbdev/wtb/bench/workload"
 )
 
 func main() {
