@@ -152,7 +152,7 @@ func TestOpenSchemaChoice(t *testing.T) {
 	_, fromURL := pgtest.NewSchema(t)
 	_, fromOpts := pgtest.NewSchema(t)
 	withParam := func(schema string) string {
-		return dsn + "&schema=" + schema
+		return pgtest.WithParam(t, dsn, "schema", schema)
 	}
 	tests := []struct {
 		name string

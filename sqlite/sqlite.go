@@ -286,9 +286,11 @@ func dsn(path string, o Options, reader bool) string {
 			v.Add("_pragma", "query_only(1)")
 		}
 	}
-	// SQLite decodes %XX in URI file names.
-	return "file:" + strings.ReplaceAll(path, "%", "%25") + "?" + v.Encode()
+	// SQLite decodes %XX in URI file names and ends them at '?' or '#'.
+	return "file:" + uriPathEscaper.Replace(path) + "?" + v.Encode()
 }
+
+var uriPathEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // setup checks the connection's settings and migrates the schema.
 func (s *Store) setup(ctx context.Context) error {

@@ -107,12 +107,20 @@ func NewSchema(t testing.TB) (dsn, schema string) {
 func StoreURL(t testing.TB) string {
 	t.Helper()
 	dsn, schema := NewSchema(t)
+	return WithParam(t, dsn, "schema", schema)
+}
+
+// WithParam returns the URL DSN dsn with its query parameter key set to
+// value, built with net/url so that a DSN with or without a query string
+// both work. It fails t if dsn is not a postgres:// URL.
+func WithParam(t testing.TB, dsn, key, value string) string {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("pgtest: %s is not a postgres:// URL", EnvDSN)
+		t.Fatalf("pgtest: %q is not a postgres:// URL (set %s to one)", dsn, EnvDSN)
 	}
 	q := u.Query()
-	q.Set("schema", schema)
+	q.Set(key, value)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
