@@ -202,7 +202,7 @@ func TestAuditErrors(t *testing.T) {
 		{"bad store url", []string{"audit", "list", "--store", "mysql://x"}, 2, "want postgres://"},
 		{"bad sync", []string{"audit", "list", "--db", db, "--sync", "sometimes"}, 2, `--sync "sometimes"`},
 		{"sync with postgres", []string{"audit", "list", "--store", "postgres://localhost/x", "--sync", "full"}, 2, "SQLite only"},
-		{"unknown command", []string{"nope"}, 1, "unknown command"},
+		{"unknown command", []string{"nope"}, 2, "unknown command"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,10 +25,10 @@ var (
 	listPage = 1000
 )
 
-var auditCmd = &cobra.Command{
+var auditCmd = commandGroup(&cobra.Command{
 	Use:   "audit",
 	Short: "Show, list, summarise and export the audit trail",
-}
+})
 
 var auditShowOpts audit.FormatOptions
 

@@ -169,7 +169,18 @@ func parseStream(ctx context.Context, r io.Reader, keep bool, fn func(*chunk) er
 		}
 	}()
 
-	for c := range order {
+	for {
+		// The reader may be blocked in a Read that never returns (a
+		// terminal or pipe left open): an interruption does not wait for it.
+		var c *chunk
+		select {
+		case c = <-order:
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		if c == nil {
+			break
+		}
 		select {
 		case <-c.done:
 		case <-ctx.Done():

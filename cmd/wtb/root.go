@@ -16,13 +16,15 @@
 // WTB_STORE); --sync normal|full (WTB_SYNC) sets SQLite's durability. A flag
 // wins over its environment variable.
 //
-// Errors are printed as one line "wtb: ..." on standard error, with exit
-// status 1.
+// Errors are printed as one line "wtb: ..." on standard error. Exit status:
+// 0 success; 1 failure; 2 usage error (an unknown command or flag, wrong
+// arguments, a bad flag or WTB_* environment value: nothing was done); 130
+// interrupted by SIGINT (Ctrl-C) or SIGTERM, except serve, which drains and
+// exits 0 on a signal.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,17 +55,6 @@ const defaultDB = "wtb.db"
 // openTimeout bounds opening a store (connecting, migrating).
 const openTimeout = 30 * time.Second
 
-// usageError is an error in how the command was called (exit status 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
 // storeOptions are the flags that choose the audit store. They are
 // persistent flags of rootCmd, so every subcommand (serve included) has them.
 type storeOptions struct {
@@ -89,7 +80,11 @@ var rootCmd = &cobra.Command{
 
 The audit store is a SQLite file (--db, default wtb.db) or a PostgreSQL
 database (--store postgres://user@host/db?schema=NAME). Flags win over the
-environment variables WTB_DB, WTB_STORE and WTB_SYNC.`,
+environment variables WTB_DB, WTB_STORE and WTB_SYNC.
+
+` + exitCodesHelp,
+	Args:          cobra.ArbitraryArgs,
+	RunE:          subcommandError,
 	SilenceErrors: true,
 	SilenceUsage:  true,
 	CompletionOptions: cobra.CompletionOptions{
@@ -251,15 +246,8 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	// cobra keeps a subcommand's context from its first execution; give
 	// every command this run's context (in-process runs execute repeatedly).
 	setContext(rootCmd, ctx)
-	if err := rootCmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "wtb: "+oneLine(err.Error()))
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	err := rootCmd.ExecuteContext(ctx)
+	return report(ctx, err, stderr)
 }
 
 // setContext sets ctx as the context of cmd and all its subcommands.
