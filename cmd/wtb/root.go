@@ -246,6 +246,7 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	// cobra keeps a subcommand's context from its first execution; give
 	// every command this run's context (in-process runs execute repeatedly).
 	setContext(rootCmd, ctx)
+	enforceConventions(rootCmd)
 	err := rootCmd.ExecuteContext(ctx)
 	return report(ctx, err, stderr)
 }

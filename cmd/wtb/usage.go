@@ -63,6 +63,35 @@ func commandGroup(cmd *cobra.Command) *cobra.Command {
 	return cmd
 }
 
+// conventionApplied marks the commands enforceConventions has handled.
+var conventionApplied = map[*cobra.Command]bool{}
+
+// enforceConventions applies the usage convention to every command under
+// cmd, including those added without the helpers: a group without its own
+// Run becomes a commandGroup, and an error of a positional argument check
+// (cobra.ExactArgs and the like) becomes a usage error (exit status 2).
+func enforceConventions(cmd *cobra.Command) {
+	if !conventionApplied[cmd] {
+		conventionApplied[cmd] = true
+		if cmd.HasSubCommands() && !cmd.Runnable() {
+			commandGroup(cmd)
+		}
+		if check := cmd.Args; check != nil {
+			cmd.Args = func(c *cobra.Command, args []string) error {
+				err := check(c, args)
+				var ue *usageError
+				if err != nil && !errors.As(err, &ue) {
+					return usagef("%s: %w (usage: %s)", commandName(c), err, c.UseLine())
+				}
+				return err
+			}
+		}
+	}
+	for _, c := range cmd.Commands() {
+		enforceConventions(c)
+	}
+}
+
 // subcommandError is the usage error of a group command run with args (no
 // subcommand matched them).
 func subcommandError(c *cobra.Command, args []string) error {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"debug/buildinfo"
+
+	"github.com/spf13/cobra"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -250,5 +252,33 @@ func TestInterruptedExitStatus(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "interrupted") || strings.Contains(stderr.String(), "context canceled") {
 		t.Errorf("stderr %q: want it to say interrupted", stderr.String())
+	}
+}
+
+// TestConventionsForEveryCommand: a group added without commandGroup and a
+// command using cobra's own argument checks follow the usage convention.
+func TestConventionsForEveryCommand(t *testing.T) {
+	group := &cobra.Command{Use: "testgroup", Hidden: true}
+	leaf := &cobra.Command{Use: "leaf", Args: cobra.ExactArgs(1), RunE: func(*cobra.Command, []string) error { return nil }}
+	group.AddCommand(leaf)
+	rootCmd.AddCommand(group)
+	t.Cleanup(func() { rootCmd.RemoveCommand(group) })
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"testgroup"}, "testgroup needs a command: leaf"},
+		{[]string{"testgroup", "nosuch"}, `unknown command "nosuch" for testgroup`},
+		{[]string{"testgroup", "leaf"}, "testgroup leaf: accepts 1 arg(s), received 0"},
+		{[]string{"testgroup", "leaf", "a", "b"}, "accepts 1 arg(s), received 2"},
+		{[]string{"schema", "a", "b"}, "schema: accepts at most 1 arg(s)"},
+	} {
+		r := run(t, "", tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("wtb %s: exit %d, stderr %q; want %d and %q", strings.Join(tc.args, " "), r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
+	if r := run(t, "", "testgroup", "leaf", "a"); r.code != exitOK {
+		t.Errorf("wtb testgroup leaf a: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
