@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -197,7 +196,8 @@ func (s *MemoryStore) Summary(ctx context.Context, executionID string) (Summary,
 	return x.summary.Summary(executionID), nil
 }
 
-// Executions lists executions with their summaries, ordered by id; see Store.
+// Executions lists the executions p selects, newest first; see Store and
+// Page. It looks at every execution: the memory store is for small trails.
 func (s *MemoryStore) Executions(ctx context.Context, p Page) ([]Summary, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("audit: memory store executions: %w", err)
@@ -207,14 +207,15 @@ func (s *MemoryStore) Executions(ctx context.Context, p Page) ([]Summary, error)
 	if err := s.check(ctx, "executions"); err != nil {
 		return nil, err
 	}
-	from := sort.Search(len(s.order), func(i int) bool { return strings.Compare(s.order[i], p.After) > 0 })
-	ids := s.order[from:]
-	if n := p.EffectiveLimit(); len(ids) > n {
-		ids = ids[:n]
+	out := []Summary{}
+	for _, id := range s.order {
+		if sum := s.execs[id].summary.Summary(id); p.Match(sum) {
+			out = append(out, sum)
+		}
 	}
-	out := make([]Summary, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, s.execs[id].summary.Summary(id))
+	sort.Slice(out, func(i, j int) bool { return Before(out[i], out[j]) })
+	if n := p.EffectiveLimit(); len(out) > n {
+		out = out[:n]
 	}
 	return out, nil
 }

@@ -123,7 +123,8 @@ type Store interface {
 	Query(ctx context.Context, f Filter) ([]Entry, error)
 	// Summary summarises one execution; ErrNotFound when it has no entries.
 	Summary(ctx context.Context, executionID string) (Summary, error)
-	// Executions lists executions with their summaries, ordered by id.
+	// Executions lists the executions p selects with their summaries,
+	// newest first (see Page).
 	Executions(ctx context.Context, p Page) ([]Summary, error)
 	// Count returns the number of entries recorded.
 	Count(ctx context.Context) (int64, error)
@@ -181,17 +182,45 @@ func (f Filter) Validate() error {
 // when 0, at most MaxLimit.
 func (f Filter) EffectiveLimit() int { return effectiveLimit(f.Limit) }
 
-// Page selects a page of executions: those with an id greater than After, at
-// most Limit of them (0 means DefaultLimit, values above MaxLimit mean MaxLimit).
+// Page selects a page of executions, newest first: ordered by StartedAt,
+// latest first, then by execution id, byte-wise descending. Zero fields do
+// not filter.
 type Page struct {
+	// After is the cursor of the previous page: the Cursor of its last
+	// execution ("" for the first page). A cursor outside that form is an
+	// invalid filter.
 	After string
+	// Limit caps the page: 0 means DefaultLimit, values above MaxLimit mean
+	// MaxLimit.
 	Limit int
+	// Statuses keeps executions in any of these statuses (StatusRunning,
+	// StatusPaused, StatusCompleted, StatusFailed, StatusCancelled).
+	Statuses []string
+	// WorkflowID keeps executions of this workflow.
+	WorkflowID string
+	// Text keeps executions whose id or workflow id contains it, ASCII
+	// letters compared without case.
+	Text string
+	// Since keeps executions with StartedAt >= Since; Until those with
+	// StartedAt < Until.
+	Since, Until time.Time
 }
 
-// Validate reports, wrapped in ErrInvalidFilter, a negative Limit.
+// Validate reports, wrapped in ErrInvalidFilter, a negative Limit, an
+// unknown status or a malformed cursor.
 func (p Page) Validate() error {
 	if p.Limit < 0 {
 		return fmt.Errorf("%w: negative limit %d", ErrInvalidFilter, p.Limit)
+	}
+	for _, st := range p.Statuses {
+		if !ValidStatus(st) {
+			return fmt.Errorf("%w: unknown status %q (want running, paused, completed, failed or cancelled)", ErrInvalidFilter, st)
+		}
+	}
+	if p.After != "" {
+		if _, _, err := ParseCursor(p.After); err != nil {
+			return err
+		}
 	}
 	return nil
 }

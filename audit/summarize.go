@@ -34,6 +34,7 @@ type SummaryBuilder struct {
 	hasEnded bool
 	hasFirst bool
 	workflow bool
+	paused   bool
 }
 
 // Add counts e, which follows every entry added before it.
@@ -61,6 +62,10 @@ func (b *SummaryBuilder) Add(e *Entry) {
 		s.CheckpointsCreated++
 	case TypeRollbackPerformed:
 		s.Rollbacks++
+	case TypeExecutionPaused:
+		b.paused = true
+	case TypeExecutionResumed:
+		b.paused = false
 	case TypeExecutionStarted, TypeRayBatchTestStarted:
 		if !b.workflow {
 			if id := workflowIDDetail(e.Details); id != "" {
@@ -84,7 +89,7 @@ func (b *SummaryBuilder) Summary(executionID string) Summary {
 	s := b.s
 	s.ExecutionID = executionID
 	if s.Status == "" {
-		s.Status = StatusRunning
+		s.Status = ExecutionStatus("", b.paused)
 	}
 	if b.hasFirst {
 		t := b.started.UTC()

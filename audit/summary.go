@@ -10,7 +10,9 @@ import "time"
 // failed or cancelled; nil while none exists), DurationMS their difference,
 // and WorkflowID the workflow_id detail of its execution_started or
 // ray_batch_test_started entry. Status is "completed", "failed" or
-// "cancelled" after a terminal entry, otherwise "running".
+// "cancelled" after a terminal entry (the last one decides), otherwise
+// "paused" when the last execution_paused or execution_resumed entry is a
+// pause, otherwise "running" (see ExecutionStatus).
 type Summary struct {
 	TotalEntries           int        `json:"total_entries"`
 	ExecutionID            string     `json:"execution_id"`

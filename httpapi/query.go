@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wtbdev/wtb/audit"
@@ -150,15 +151,47 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
+// parsePage reads the query parameters of GET /v1/executions: status
+// (repeatable, or comma-separated), workflow, q (text in the id or
+// workflow), since, until (on the start time), cursor and limit.
+func parsePage(q url.Values) (audit.Page, *apiError) {
+	var p audit.Page
+	for _, v := range q["status"] {
+		for _, st := range strings.Split(v, ",") {
+			if !audit.ValidStatus(st) {
+				return p, badParam("status", "want running, paused, completed, failed or cancelled, got "+quoteString(st))
+			}
+			p.Statuses = append(p.Statuses, st)
+		}
+	}
+	p.WorkflowID = q.Get("workflow")
+	p.Text = q.Get("q")
+	var e *apiError
+	if p.Since, e = parseTimeParam(q, "since"); e != nil {
+		return p, e
+	}
+	if p.Until, e = parseTimeParam(q, "until"); e != nil {
+		return p, e
+	}
+	if p.Limit, e = parseLimit(q); e != nil {
+		return p, e
+	}
+	if v := q.Get("cursor"); v != "" {
+		if _, _, err := audit.ParseCursor(v); err != nil {
+			return p, badParam("cursor", "not a cursor this server returned (next_cursor of a previous page)")
+		}
+		p.After = v
+	}
+	return p, nil
+}
+
 // handleExecutions answers {"executions": [summary...], "next_cursor":
-// "..."}; the cursor is the last execution id of a full page.
+// "..."}, newest first; next_cursor is null when the page is not full.
 func (s *Server) handleExecutions(w http.ResponseWriter, r *http.Request) *apiError {
-	q := r.URL.Query()
-	limit, e := parseLimit(q)
+	p, e := parsePage(r.URL.Query())
 	if e != nil {
 		return e
 	}
-	p := audit.Page{After: q.Get("cursor"), Limit: limit}
 	sums, err := s.store.Executions(r.Context(), p)
 	if err != nil {
 		return storeError(err)
@@ -172,7 +205,7 @@ func (s *Server) handleExecutions(w http.ResponseWriter, r *http.Request) *apiEr
 	}
 	out.Executions = sums
 	if len(sums) == p.EffectiveLimit() && len(sums) > 0 {
-		c := sums[len(sums)-1].ExecutionID
+		c := sums[len(sums)-1].Cursor()
 		out.NextCursor = &c
 	}
 	b, err := json.Marshal(out)

@@ -199,8 +199,44 @@ func TestExecutionsSummaryTimeline(t *testing.T) {
 			}
 			cursor = *out.NextCursor
 		}
-		if strings.Join(ids, ",") != "exec-a,exec-b,exec-c" {
+		// Started at the same time: ids byte-wise descending.
+		if strings.Join(ids, ",") != "exec-c,exec-b,exec-a" {
 			t.Fatalf("executions %v", ids)
+		}
+	})
+
+	t.Run("executions filtered", func(t *testing.T) {
+		for _, tc := range []struct{ query, want string }{
+			{"status=completed", "exec-c,exec-b,exec-a"},
+			{"status=running,failed", ""},
+			{"status=paused&status=completed&q=EXEC-B", "exec-b"},
+			{"q=C-c", "exec-c"},
+			{"workflow=nope", ""},
+			{"since=2026-03-01T10:00:00Z&until=2026-03-01T10:00:00.001Z", "exec-c,exec-b,exec-a"},
+			{"since=2026-03-01T10:00:00.001Z", ""},
+		} {
+			r := env.get("/v1/executions?" + tc.query)
+			if r.status != 200 {
+				t.Fatalf("%s: %d %s", tc.query, r.status, r.body)
+			}
+			var out struct {
+				Executions []audit.Summary `json:"executions"`
+			}
+			if err := json.Unmarshal(r.body, &out); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, s := range out.Executions {
+				ids = append(ids, s.ExecutionID)
+			}
+			if got := strings.Join(ids, ","); got != tc.want {
+				t.Errorf("%s: executions %q, want %q", tc.query, got, tc.want)
+			}
+		}
+		for _, q := range []string{"status=done", "cursor=exec-a", "since=yesterday", "limit=0"} {
+			if r := env.get("/v1/executions?" + q); r.status != 400 || !strings.Contains(string(r.body), "bad_parameter") {
+				t.Errorf("%s: %d %s, want 400 bad_parameter", q, r.status, r.body)
+			}
 		}
 	})
 

@@ -154,10 +154,19 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 			recorded++
 		}
 	}
-	// One round trip: the count update and COMMIT as one simple query (an
-	// error in the update skips the COMMIT; the deferred ROLLBACK follows).
-	tag, err := c.Exec(ctx, s.q.countAndCommit+strconv.Itoa(recorded)+"; COMMIT")
-	if err != nil {
+	// One round trip: the executions' summaries, the count update and
+	// COMMIT in one pipeline (an error skips the rest; the deferred
+	// ROLLBACK follows).
+	var tag pgconn.CommandTag
+	if up := deltaArgs(entries, unique, seqs); up != nil {
+		var b pgx.Batch
+		b.Queue(s.q.upsertExecs, up...)
+		b.Queue(s.q.countAndCommit + strconv.Itoa(recorded))
+		b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error { tag = ct; return nil })
+		if err := c.SendBatch(ctx, &b).Close(); err != nil {
+			return nil, fmt.Errorf("summaries, count and commit: %w", err)
+		}
+	} else if tag, err = c.Exec(ctx, s.q.countAndCommit+strconv.Itoa(recorded)+"; COMMIT"); err != nil {
 		return nil, fmt.Errorf("count and commit: %w", err)
 	}
 	if tag.String() != "COMMIT" { // an aborted transaction "commits" as ROLLBACK

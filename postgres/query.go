@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,37 +15,21 @@ import (
 
 // queries holds the SQL of one schema, built once at Open.
 type queries struct {
-	entries        string // quoted table name
-	seqName        string // quoted sequence name, passed as a regclass parameter
-	reserve        string
-	reserveBlock   string
-	copy           string
-	insertStaged   string
-	count          string
-	countAndCommit string
-	summary        string
-	executions     string
+	entries         string // quoted table name
+	seqName         string // quoted sequence name, passed as a regclass parameter
+	reserve         string
+	reserveBlock    string
+	copy            string
+	insertStaged    string
+	count           string
+	countAndCommit  string
+	upsertExecs     string
+	executionsTable string // quoted table name
 }
 
 // entryColumns are the columns Query reads (readEntries, scanEntry), in order.
 const entryColumns = `seq, event_id, source_type, ts, ts_nanos, event_type, severity, message,
 	execution_id, node_id, details, error, duration_ms`
-
-// terminalTypes are the audit types that end an execution (see audit.Summary).
-var terminalTypes = []audit.Type{
-	audit.TypeExecutionCompleted, audit.TypeExecutionFailed, audit.TypeExecutionCancelled,
-	audit.TypeRayBatchTestCompleted, audit.TypeRayBatchTestFailed, audit.TypeRayBatchTestCancelled,
-}
-
-// sqlList renders types as a SQL list of string literals. The values are
-// the package's own constants, never user input.
-func sqlList(ts ...audit.Type) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = "'" + strings.ReplaceAll(string(t), "'", "''") + "'"
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
-}
 
 func newQueries(schema string) queries {
 	t := pgx.Identifier{schema, "entries"}.Sanitize()
@@ -89,51 +72,9 @@ SELECT (SELECT base FROM blk), coalesce((SELECT array_agg(seq) FROM ins), '{}')`
 	count := pgx.Identifier{schema, "entry_count"}.Sanitize()
 	q.count = `SELECT n FROM ` + count
 	q.countAndCommit = `UPDATE ` + count + ` SET n = n + `
-	q.summary = summarySelect(t, "$1") + ` WHERE a.total > 0`
-	// Executions: a loose index scan over (execution_id, seq) finds the next
-	// distinct ids without reading every entry, then each is summarised.
-	q.executions = `WITH RECURSIVE ids(id) AS (
-	(SELECT execution_id FROM ` + t + ` WHERE execution_id > $1 ORDER BY execution_id LIMIT 1)
-	UNION ALL
-	SELECT (SELECT e.execution_id FROM ` + t + ` e WHERE e.execution_id > ids.id ORDER BY e.execution_id LIMIT 1)
-	FROM ids WHERE ids.id IS NOT NULL
-), page AS (
-	SELECT id FROM ids WHERE id IS NOT NULL LIMIT $2
-)
-SELECT page.id, sm.* FROM page CROSS JOIN LATERAL (` + summarySelect(t, "page.id") + `) sm ORDER BY page.id`
+	q.executionsTable = pgx.Identifier{schema, "executions"}.Sanitize()
+	q.upsertExecs = upsertExecutions(q.executionsTable)
 	return q
-}
-
-// summarySelect aggregates the execution whose id is the SQL expression id.
-// Columns: total, first_seq, last_seq, nodes_executed, nodes_failed,
-// checkpoints, rollbacks, errors, first ts/ts_nanos, last terminal
-// ts/ts_nanos/event_type, first workflow details.
-func summarySelect(t, id string) string {
-	return `SELECT a.total, a.first_seq, a.last_seq, a.nodes_executed, a.nodes_failed,
-	a.checkpoints, a.rollbacks, a.errors,
-	f.ts, f.ts_nanos, z.ts, z.ts_nanos, z.event_type, w.details
-FROM (
-	SELECT count(*) AS total, min(seq) AS first_seq, max(seq) AS last_seq,
-		count(*) FILTER (WHERE event_type = '` + string(audit.TypeNodeCompleted) + `') AS nodes_executed,
-		count(*) FILTER (WHERE event_type = '` + string(audit.TypeNodeFailed) + `') AS nodes_failed,
-		count(*) FILTER (WHERE event_type = '` + string(audit.TypeCheckpointCreated) + `') AS checkpoints,
-		count(*) FILTER (WHERE event_type = '` + string(audit.TypeRollbackPerformed) + `') AS rollbacks,
-		count(*) FILTER (WHERE severity = '` + string(audit.SeverityError) + `') AS errors
-	FROM ` + t + ` WHERE execution_id = ` + id + `
-) a
-LEFT JOIN LATERAL (
-	SELECT ts, ts_nanos FROM ` + t + ` WHERE execution_id = ` + id + ` ORDER BY seq LIMIT 1
-) f ON true
-LEFT JOIN LATERAL (
-	SELECT ts, ts_nanos, event_type FROM ` + t + ` WHERE execution_id = ` + id + `
-		AND event_type IN ` + sqlList(terminalTypes...) + ` ORDER BY seq DESC LIMIT 1
-) z ON true
-LEFT JOIN LATERAL (
-	SELECT details FROM ` + t + ` WHERE execution_id = ` + id + `
-		AND event_type IN ` + sqlList(audit.TypeExecutionStarted, audit.TypeRayBatchTestStarted) + `
-		AND json_typeof(details -> 'workflow_id') = 'string' AND details ->> 'workflow_id' <> ''
-		ORDER BY seq LIMIT 1
-) w ON true`
 }
 
 // Query returns the entries matching f in seq order (see audit.Store).
@@ -240,119 +181,4 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// summaryRow receives the columns of summarySelect.
-type summaryRow struct {
-	total, firstSeq, lastSeq                                 int64
-	nodesExecuted, nodesFailed, checkpoints, rollbacks, errs int64
-	firstTS, endTS                                           *time.Time
-	firstNanos, endNanos                                     *int16
-	endType                                                  *string
-	workflow                                                 []byte
-}
-
-func (r *summaryRow) dest() []any {
-	return []any{&r.total, &r.firstSeq, &r.lastSeq, &r.nodesExecuted, &r.nodesFailed,
-		&r.checkpoints, &r.rollbacks, &r.errs, &r.firstTS, &r.firstNanos, &r.endTS, &r.endNanos,
-		&r.endType, &r.workflow}
-}
-
-func (r *summaryRow) summary(executionID string) audit.Summary {
-	s := audit.Summary{
-		TotalEntries:       int(r.total),
-		ExecutionID:        executionID,
-		NodesExecuted:      int(r.nodesExecuted),
-		NodesFailed:        int(r.nodesFailed),
-		CheckpointsCreated: int(r.checkpoints),
-		Rollbacks:          int(r.rollbacks),
-		Errors:             int(r.errs),
-		Status:             audit.StatusRunning,
-		FirstSeq:           r.firstSeq,
-		LastSeq:            r.lastSeq,
-	}
-	if r.firstTS != nil && r.firstNanos != nil {
-		t := joinTime(*r.firstTS, *r.firstNanos)
-		s.StartedAt = &t
-	}
-	if r.endTS != nil && r.endNanos != nil && r.endType != nil {
-		t := joinTime(*r.endTS, *r.endNanos)
-		s.EndedAt = &t
-		s.Status = terminalStatus(audit.Type(*r.endType))
-		if s.StartedAt != nil {
-			d := float64(t.Sub(*s.StartedAt)) / float64(time.Millisecond)
-			s.DurationMS = &d
-		}
-	}
-	if len(r.workflow) > 0 {
-		var d struct {
-			WorkflowID any `json:"workflow_id"`
-		}
-		if json.Unmarshal(r.workflow, &d) == nil {
-			s.WorkflowID, _ = d.WorkflowID.(string)
-		}
-	}
-	return s
-}
-
-// terminalStatus is the status a terminal entry type leaves an execution in.
-func terminalStatus(t audit.Type) string {
-	switch t {
-	case audit.TypeExecutionCompleted, audit.TypeRayBatchTestCompleted:
-		return audit.StatusCompleted
-	case audit.TypeExecutionFailed, audit.TypeRayBatchTestFailed:
-		return audit.StatusFailed
-	case audit.TypeExecutionCancelled, audit.TypeRayBatchTestCancelled:
-		return audit.StatusCancelled
-	}
-	return audit.StatusRunning
-}
-
-// Summary summarises one execution; the error wraps audit.ErrNotFound when
-// it has no entries.
-func (s *Store) Summary(ctx context.Context, executionID string) (audit.Summary, error) {
-	if err := s.check(ctx, "summary"); err != nil {
-		return audit.Summary{}, err
-	}
-	if executionID == "" {
-		return audit.Summary{}, fmt.Errorf("postgres: summary of the empty execution id: %w", audit.ErrNotFound)
-	}
-	var r summaryRow
-	err := s.pool.QueryRow(ctx, s.q.summary, executionID).Scan(r.dest()...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return audit.Summary{}, fmt.Errorf("postgres: summary of execution %q: %w", executionID, audit.ErrNotFound)
-	}
-	if err != nil {
-		return audit.Summary{}, s.wrap(ctx, "summary", err)
-	}
-	return r.summary(executionID), nil
-}
-
-// Executions lists executions with an id greater than p.After, ordered by
-// id (byte-wise), with their summaries.
-func (s *Store) Executions(ctx context.Context, p audit.Page) ([]audit.Summary, error) {
-	if err := s.check(ctx, "executions"); err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres: executions: %w", err)
-	}
-	rows, err := s.pool.Query(ctx, s.q.executions, p.After, p.EffectiveLimit())
-	if err != nil {
-		return nil, s.wrap(ctx, "executions", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (audit.Summary, error) {
-		var (
-			id string
-			r  summaryRow
-		)
-		if err := row.Scan(append([]any{&id}, r.dest()...)...); err != nil {
-			return audit.Summary{}, err
-		}
-		return r.summary(id), nil
-	})
-	if err != nil {
-		return nil, s.wrap(ctx, "executions", err)
-	}
-	return out, nil
 }

@@ -60,7 +60,7 @@ func TestSummaryMatchesSummarize(t *testing.T) {
 				w, _ := json.Marshal(want)
 				t.Fatalf("Summary:\n got %s\nwant %s", g, w)
 			}
-			// Executions lists every execution so far, in byte order, with
+			// Executions lists every execution so far, newest first, with
 			// the same summary.
 			page, err := s.Executions(ctx, audit.Page{Limit: audit.MaxLimit})
 			if err != nil {
@@ -68,7 +68,7 @@ func TestSummaryMatchesSummarize(t *testing.T) {
 			}
 			var found bool
 			for i, sm := range page {
-				if i > 0 && page[i-1].ExecutionID >= sm.ExecutionID {
+				if i > 0 && !audit.Before(page[i-1], sm) {
 					t.Fatalf("Executions out of order: %q then %q", page[i-1].ExecutionID, sm.ExecutionID)
 				}
 				if sm.ExecutionID == exec {

@@ -56,21 +56,44 @@ func TestQueryPlans(t *testing.T) {
 			}
 		})
 	}
-	var plan []string
-	rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+summarySQL, "e")
-	if err != nil {
-		t.Fatal(err)
+	// Pages of executions, newest first: one index, read backwards, no sort.
+	cursor := audit.Summary{ExecutionID: "e", StartedAt: &now}
+	pages := []struct {
+		name string
+		p    audit.Page
+		want string
+	}{
+		{"newest", audit.Page{}, "USING INDEX executions_started"},
+		{"cursor", audit.Page{After: cursor.Cursor()}, "USING INDEX executions_started"},
+		{"time", audit.Page{Since: now, Until: now}, "USING INDEX executions_started (started_ns>? AND started_ns<?)"},
+		{"status", audit.Page{Statuses: []string{"failed"}, After: cursor.Cursor()}, "USING INDEX executions_status (status=?"},
+		{"workflow", audit.Page{WorkflowID: "wf", Since: now}, "USING INDEX executions_workflow (workflow_id=? AND started_ns>?)"},
+		{"text", audit.Page{Text: "abc"}, "USING INDEX executions_started"},
 	}
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		rows.Scan(&id, &parent, &unused, &detail)
-		plan = append(plan, detail)
-	}
-	rows.Close()
-	for _, p := range plan {
-		if strings.HasPrefix(p, "SCAN") || strings.Contains(p, "TEMP B-TREE") {
-			t.Fatalf("summary plan scans or sorts: %q", plan)
-		}
+	for _, tc := range pages {
+		t.Run("executions "+tc.name, func(t *testing.T) {
+			q, args, err := buildExecutions(tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			got := strings.Join(plan, "; ")
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "TEMP B-TREE") {
+				t.Fatalf("plan of %s:\n  %s\nwant %q and no sort", q, got, tc.want)
+			}
+		})
 	}
 }

@@ -178,97 +178,118 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// summarySQL computes a Summary in one statement (one snapshot). ?1 is the
-// execution id.
-const summarySQL = `SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0),
-	coalesce(sum(event_type = 'node_completed'), 0),
-	coalesce(sum(event_type = 'node_failed'), 0),
-	coalesce(sum(event_type = 'checkpoint_created'), 0),
-	coalesce(sum(event_type = 'rollback_performed'), 0),
-	coalesce(sum(severity = 4), 0),
-	(SELECT ts FROM entries WHERE execution_id = ?1 ORDER BY seq LIMIT 1),
-	(SELECT ts FROM entries WHERE execution_id = ?1 AND event_type IN (` + terminalTypes + `) ORDER BY seq DESC LIMIT 1),
-	(SELECT event_type FROM entries WHERE execution_id = ?1 AND event_type IN (` + terminalTypes + `) ORDER BY seq DESC LIMIT 1),
-	(SELECT json_extract(details, '$.workflow_id') FROM entries WHERE execution_id = ?1
-		AND event_type IN ('execution_started', 'ray_batch_test_started')
-		AND json_type(details, '$.workflow_id') = 'text' AND json_extract(details, '$.workflow_id') <> ''
-		ORDER BY seq LIMIT 1)
-FROM entries WHERE execution_id = ?1`
+// summaryColumns are the columns of an executions row that scanSummary reads.
+const summaryColumns = `execution_id, workflow_id, started_ns, ended_ns, end_type, paused, total,
+	nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq`
 
-const terminalTypes = `'execution_completed', 'execution_failed', 'execution_cancelled',
-	'ray_batch_test_completed', 'ray_batch_test_failed', 'ray_batch_test_cancelled'`
-
-// Summary summarises one execution. See audit.Store and audit.Summary.
+// Summary summarises one execution from its summary row. See audit.Store
+// and audit.Summary.
 func (s *Store) Summary(ctx context.Context, executionID string) (audit.Summary, error) {
 	if err := s.enter(ctx, "summary"); err != nil {
 		return audit.Summary{}, err
 	}
 	defer s.mu.RUnlock()
-	sum, err := summarize(ctx, s.rdb, executionID)
+	if executionID == "" {
+		return audit.Summary{}, fmt.Errorf("sqlite: summary of the empty execution id: %w", audit.ErrNotFound)
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+summaryColumns+" FROM executions WHERE execution_id = ?", executionID)
+	if err != nil {
+		return audit.Summary{}, wrap(ctx, "summary "+executionID, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return audit.Summary{}, wrap(ctx, "summary "+executionID, err)
+		}
+		return audit.Summary{}, fmt.Errorf("sqlite: summary of execution %q: %w", executionID, audit.ErrNotFound)
+	}
+	sum, err := scanSummary(rows)
 	if err != nil {
 		return audit.Summary{}, wrap(ctx, "summary "+executionID, err)
 	}
 	return sum, nil
 }
 
-// rowQuerier is *sql.DB or *sql.Tx.
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// terminalStatus maps a terminal audit type to the Summary status.
-var terminalStatus = map[string]string{
-	"execution_completed":      audit.StatusCompleted,
-	"execution_failed":         audit.StatusFailed,
-	"execution_cancelled":      audit.StatusCancelled,
-	"ray_batch_test_completed": audit.StatusCompleted,
-	"ray_batch_test_failed":    audit.StatusFailed,
-	"ray_batch_test_cancelled": audit.StatusCancelled,
-}
-
-// summarize runs summarySQL; audit.ErrNotFound when id has no entries.
-func summarize(ctx context.Context, q rowQuerier, id string) (audit.Summary, error) {
-	sum := audit.Summary{ExecutionID: id, Status: audit.StatusRunning}
-	if id == "" {
-		return sum, audit.ErrNotFound
-	}
-	var first, end sql.NullInt64
-	var endType, workflow sql.NullString
-	err := q.QueryRowContext(ctx, summarySQL, id).Scan(&sum.TotalEntries, &sum.FirstSeq, &sum.LastSeq,
-		&sum.NodesExecuted, &sum.NodesFailed, &sum.CheckpointsCreated, &sum.Rollbacks, &sum.Errors,
-		&first, &end, &endType, &workflow)
-	if err != nil {
+// scanSummary reads one row of summaryColumns.
+func scanSummary(rows *sql.Rows) (audit.Summary, error) {
+	var (
+		sum           audit.Summary
+		workflow, end sql.NullString
+		started       int64
+		ended, paused sql.NullInt64
+		first, last   int64
+	)
+	if err := rows.Scan(&sum.ExecutionID, &workflow, &started, &ended, &end, &paused, &sum.TotalEntries,
+		&sum.NodesExecuted, &sum.NodesFailed, &sum.CheckpointsCreated, &sum.Rollbacks, &sum.Errors, &first, &last); err != nil {
 		return sum, err
 	}
-	if sum.TotalEntries == 0 {
-		return sum, audit.ErrNotFound
-	}
 	sum.WorkflowID = workflow.String
-	if first.Valid {
-		t := time.Unix(0, first.Int64).UTC()
-		sum.StartedAt = &t
-	}
-	if end.Valid && sum.StartedAt != nil {
-		t := time.Unix(0, end.Int64).UTC()
+	sum.FirstSeq, sum.LastSeq = first, last
+	st := time.Unix(0, started).UTC()
+	sum.StartedAt = &st
+	if end.Valid && ended.Valid {
+		t := time.Unix(0, ended.Int64).UTC()
 		sum.EndedAt = &t
-		d := float64(t.Sub(*sum.StartedAt)) / float64(time.Millisecond)
+		d := float64(t.Sub(st)) / float64(time.Millisecond)
 		sum.DurationMS = &d
-		sum.Status = terminalStatus[endType.String]
 	}
+	sum.Status = audit.ExecutionStatus(audit.Type(end.String), paused.Valid && paused.Int64 == 1)
 	return sum, nil
 }
 
-// executionsSQL lists up to ?2 execution ids greater than ?1 in byte order,
-// one index seek per id (no scan of the entries of each execution).
-const executionsSQL = `WITH RECURSIVE ids(id, n) AS (
-	SELECT (SELECT min(execution_id) FROM entries WHERE execution_id > ?1), 1
-	UNION ALL
-	SELECT (SELECT min(execution_id) FROM entries WHERE execution_id > ids.id), n + 1
-	FROM ids WHERE ids.id IS NOT NULL AND n < ?2
-) SELECT id FROM ids WHERE id IS NOT NULL`
+// buildExecutions returns the SQL and arguments of a page of executions:
+// newest first, each filter a condition on the summary rows; the order
+// follows the executions_started, executions_status and
+// executions_workflow indexes backwards.
+func buildExecutions(p audit.Page) (string, []any, error) {
+	var where []string
+	var args []any
+	if len(p.Statuses) > 0 {
+		where = append(where, "status IN (?"+strings.Repeat(",?", len(p.Statuses)-1)+")")
+		for _, st := range p.Statuses {
+			args = append(args, st)
+		}
+	}
+	if p.WorkflowID != "" {
+		where = append(where, "workflow_id = ?")
+		args = append(args, p.WorkflowID)
+	}
+	if p.Text != "" {
+		// LIKE compares ASCII letters without case, as audit.Page says.
+		where = append(where, `(execution_id LIKE ? ESCAPE '\' OR workflow_id LIKE ? ESCAPE '\')`)
+		pat := "%" + likeEscaper.Replace(p.Text) + "%"
+		args = append(args, pat, pat)
+	}
+	if !p.Since.IsZero() {
+		where = append(where, "started_ns >= ?")
+		args = append(args, unixNano(p.Since))
+	}
+	if !p.Until.IsZero() {
+		where = append(where, "started_ns < ?")
+		args = append(args, unixNano(p.Until))
+	}
+	if p.After != "" {
+		ns, id, err := audit.ParseCursor(p.After)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "(started_ns, execution_id) < (?, ?)")
+		args = append(args, ns, id)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + summaryColumns + " FROM executions")
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(" ORDER BY started_ns DESC, execution_id DESC LIMIT ?")
+	args = append(args, int64(p.EffectiveLimit()))
+	return b.String(), args, nil
+}
 
-// Executions lists executions with their summaries, ordered by id. See
-// audit.Store.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// Executions lists the executions p selects, newest first. See audit.Store
+// and audit.Page.
 func (s *Store) Executions(ctx context.Context, p audit.Page) ([]audit.Summary, error) {
 	if err := s.enter(ctx, "executions"); err != nil {
 		return nil, err
@@ -277,36 +298,25 @@ func (s *Store) Executions(ctx context.Context, p audit.Page) ([]audit.Summary, 
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: executions: %w", err)
 	}
-	// One read transaction: the ids and their summaries from one snapshot.
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	q, args, err := buildExecutions(p)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: executions: %w", err)
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap(ctx, "executions", err)
 	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, executionsSQL, p.After, int64(p.EffectiveLimit()))
-	if err != nil {
-		return nil, wrap(ctx, "executions", err)
-	}
-	var ids []string
+	defer rows.Close()
+	out := []audit.Summary{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, wrap(ctx, "executions", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(ctx, "executions", err)
-	}
-	out := make([]audit.Summary, 0, len(ids))
-	for _, id := range ids {
-		sum, err := summarize(ctx, tx, id)
+		sum, err := scanSummary(rows)
 		if err != nil {
 			return nil, wrap(ctx, "executions", err)
 		}
 		out = append(out, sum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(ctx, "executions", err)
 	}
 	return out, nil
 }

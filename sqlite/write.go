@@ -48,6 +48,86 @@ type writeState struct {
 	index   map[string]int // event id -> position, reused per Append
 	uniq    []int          // positions of the first occurrence of each id
 	boxes   boxCache
+	upsert  driver.Stmt // upsertExecution, prepared on first use
+	upArgs  []driver.NamedValue
+}
+
+// upsertExecution merges an audit.ExecutionDelta into the execution's
+// summary row (see migrations/0002_executions.sql).
+const upsertExecution = `INSERT INTO executions (execution_id, workflow_id, started_ns, ended_ns, end_type, paused,
+	total, nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (execution_id) DO UPDATE SET
+	workflow_id = coalesce(workflow_id, excluded.workflow_id),
+	ended_ns = coalesce(excluded.ended_ns, ended_ns),
+	end_type = coalesce(excluded.end_type, end_type),
+	paused = coalesce(excluded.paused, paused),
+	total = total + excluded.total,
+	nodes_executed = nodes_executed + excluded.nodes_executed,
+	nodes_failed = nodes_failed + excluded.nodes_failed,
+	checkpoints = checkpoints + excluded.checkpoints,
+	rollbacks = rollbacks + excluded.rollbacks,
+	errors = errors + excluded.errors,
+	last_seq = excluded.last_seq`
+
+// summarise merges the recorded entries of a batch into the executions'
+// summary rows, inside the batch's transaction.
+func (w *writeState) summarise(ctx context.Context, dc driver.Conn, entries []audit.Entry) error {
+	deltas := audit.ExecutionDeltas(entries)
+	if len(deltas) == 0 {
+		return nil
+	}
+	if w.upsert == nil {
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, upsertExecution)
+		if err != nil {
+			return err
+		}
+		w.upsert = st
+		w.upArgs = make([]driver.NamedValue, 14)
+		for i := range w.upArgs {
+			w.upArgs[i].Ordinal = i + 1
+		}
+	}
+	st, ok := w.upsert.(driver.StmtExecContext)
+	if !ok {
+		return fmt.Errorf("driver statement %T cannot execute with a context", w.upsert)
+	}
+	a := w.upArgs
+	for i := range deltas {
+		d := &deltas[i]
+		a[0].Value = d.ExecutionID
+		a[1].Value = nil
+		if d.WorkflowID != "" {
+			a[1].Value = d.WorkflowID
+		}
+		a[2].Value = d.StartedAt.UnixNano()
+		a[3].Value, a[4].Value = nil, nil
+		if d.EndType != "" {
+			a[3].Value, a[4].Value = d.EndedAt.UnixNano(), string(d.EndType)
+		}
+		a[5].Value = nil
+		if d.PauseSet {
+			a[5].Value = int64(0)
+			if d.Paused {
+				a[5].Value = int64(1)
+			}
+		}
+		a[6].Value = int64(d.Total)
+		a[7].Value = int64(d.NodesExecuted)
+		a[8].Value = int64(d.NodesFailed)
+		a[9].Value = int64(d.Checkpoints)
+		a[10].Value = int64(d.Rollbacks)
+		a[11].Value = int64(d.Errors)
+		a[12].Value = d.FirstSeq
+		a[13].Value = d.LastSeq
+		if _, err := st.ExecContext(ctx, a); err != nil {
+			return fmt.Errorf("execution summary of %q: %w", d.ExecutionID, err)
+		}
+	}
+	for i := range a {
+		a[i].Value = nil
+	}
+	return nil
 }
 
 // boxCache keeps driver values of the columns that repeat from row to row
@@ -140,16 +220,19 @@ func (w *writeState) insert(ctx context.Context, dc driver.Conn, n int) (driver.
 
 // close closes the prepared statements; conn is the write connection.
 func (w *writeState) close(conn *sql.Conn) {
-	if len(w.inserts) == 0 {
+	if len(w.inserts) == 0 && w.upsert == nil {
 		return
 	}
 	_ = conn.Raw(func(any) error {
 		for _, st := range w.inserts {
 			st.Close()
 		}
+		if w.upsert != nil {
+			w.upsert.Close()
+		}
 		return nil
 	})
-	w.inserts = nil
+	w.inserts, w.upsert = nil, nil
 }
 
 // Append records entries as one transaction. See audit.Store.
@@ -233,6 +316,9 @@ func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit
 			return res, err
 		}
 		rest = rest[k:]
+	}
+	if err := w.summarise(ctx, dc, entries); err != nil {
+		return res, err
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err

@@ -32,8 +32,10 @@
 //     Since inclusive, Until exclusive, After, Limit (0 = audit.DefaultLimit,
 //     capped at audit.MaxLimit); invalid filters wrap audit.ErrInvalidFilter.
 //   - Summary per the audit.Summary doc, audit.ErrNotFound for an unknown or
-//     empty execution id; Executions ordered byte-wise by id, paged by
-//     Page.After.
+//     empty execution id, equal to audit.Summarize of the execution's
+//     entries however they were batched; Executions newest first (StartedAt
+//     descending, then id byte-wise descending), filtered and paged by
+//     cursor as audit.Page.Match and audit.Before say.
 //   - A done context makes every method fail with an error wrapping the
 //     context's error; after Close every method fails wrapping
 //     audit.ErrClosed.
@@ -87,6 +89,8 @@ func Run(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		{"Summary", testSummary},
 		{"SummaryNotFound", testSummaryNotFound},
 		{"Executions", testExecutions},
+		{"ExecutionsFilters", testExecutionsFilters},
+		{"SummariesMatchEntries", testSummariesMatchEntries},
 		{"Count", testCount},
 		{"ContextDone", testContextDone},
 		{"Closed", testClosed},
@@ -1155,6 +1159,19 @@ func testSummary(t *testing.T, s audit.Store) {
 			{"ray_batch_test_started", audit.SeverityInfo, 0, ``},
 			{"ray_batch_test_cancelled", audit.SeverityWarning, 1, ``},
 		}, audit.Summary{TotalEntries: 2, StartedAt: at(0), EndedAt: at(1), DurationMS: dur(1), Status: "cancelled"}},
+		{"paused", []step{
+			{"execution_started", audit.SeverityInfo, 0, `{"workflow_id":"wf-p"}`},
+			{"execution_paused", audit.SeverityInfo, 5, ``},
+		}, audit.Summary{TotalEntries: 2, WorkflowID: "wf-p", StartedAt: at(0), Status: "paused"}},
+		{"paused then resumed", []step{
+			{"execution_paused", audit.SeverityInfo, 0, ``},
+			{"execution_resumed", audit.SeverityInfo, 5, ``},
+			{"node_started", audit.SeverityDebug, 6, ``},
+		}, audit.Summary{TotalEntries: 3, StartedAt: at(0), Status: "running"}},
+		{"terminal wins over a later pause", []step{
+			{"execution_completed", audit.SeveritySuccess, 3, ``},
+			{"execution_paused", audit.SeverityInfo, 4, ``},
+		}, audit.Summary{TotalEntries: 2, StartedAt: at(3), EndedAt: at(3), DurationMS: dur(0), Status: "completed"}},
 		{"no workflow id", []step{
 			{"execution_started", audit.SeverityInfo, 0, `{"other":"x"}`},
 		}, audit.Summary{TotalEntries: 1, StartedAt: at(0), Status: "running"}},
@@ -1260,103 +1277,6 @@ func testSummaryNotFound(t *testing.T, s audit.Store) {
 	}
 	if sum, err := s.Summary(ctx, "exec-1"); err != nil || sum.TotalEntries != 1 {
 		t.Fatalf("Summary(exec-1) = %+v, %v", sum, err)
-	}
-}
-
-func testExecutions(t *testing.T, s audit.Store) {
-	ctx := context.Background()
-	if got, err := s.Executions(ctx, audit.Page{}); err != nil || len(got) != 0 {
-		t.Fatalf("Executions on empty store = %v, %v", got, err)
-	}
-	// Byte-wise order, whatever the database's collation.
-	execIDs := []string{"b", "B", "a", "a-1", "a_1", "A", "ä", "exec-10", "exec-2", "z", "_", "1", "é"}
-	var in []audit.Entry
-	for i, id := range execIDs {
-		for j := range i%3 + 1 {
-			e := mk(fmt.Sprintf("ex-%d-%d", i, j))
-			e.ExecutionID = id
-			if j == 0 {
-				e.Type, e.Details = "execution_started", json.RawMessage(fmt.Sprintf(`{"workflow_id":"wf-%d"}`, i))
-			}
-			in = append(in, e)
-		}
-	}
-	orphan := mk("ex-orphan")
-	orphan.ExecutionID = ""
-	in = append(in, orphan)
-	mustAppend(t, s, in)
-	want := slices.Clone(execIDs)
-	slices.Sort(want)
-
-	list, err := s.Executions(ctx, audit.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, sum := range list {
-		got = append(got, sum.ExecutionID)
-		one, err := s.Summary(ctx, sum.ExecutionID)
-		if err != nil {
-			t.Fatalf("Summary(%q): %v", sum.ExecutionID, err)
-		}
-		if d := diffSummary(one, sum); d != "" {
-			t.Fatalf("Executions entry %q differs from Summary: %s", sum.ExecutionID, d)
-		}
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("Executions ids = %q, want %q", got, want)
-	}
-	tests := []struct {
-		page audit.Page
-		want []string
-	}{
-		{audit.Page{Limit: 3}, want[:3]},
-		{audit.Page{After: want[2], Limit: 3}, want[3:6]},
-		{audit.Page{After: "a"}, want[slices.Index(want, "a")+1:]},
-		{audit.Page{After: "a0"}, want[slices.Index(want, "a_1"):]},
-		{audit.Page{After: "\U0010FFFF"}, nil},
-		{audit.Page{Limit: audit.MaxLimit + 1}, want},
-	}
-	for _, tc := range tests {
-		list, err := s.Executions(ctx, tc.page)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, sum := range list {
-			got = append(got, sum.ExecutionID)
-		}
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("Executions(%+v) = %q, want %q", tc.page, got, tc.want)
-		}
-	}
-	// Paging by two walks every execution once.
-	var walked []string
-	for p := (audit.Page{Limit: 2}); ; {
-		list, err := s.Executions(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, sum := range list {
-			walked = append(walked, sum.ExecutionID)
-		}
-		if len(list) < 2 {
-			break
-		}
-		p.After = list[len(list)-1].ExecutionID
-	}
-	if !slices.Equal(walked, want) {
-		t.Fatalf("paging walked %q, want %q", walked, want)
-	}
-	// Default limit.
-	more := make([]audit.Entry, audit.DefaultLimit+5)
-	for i := range more {
-		more[i] = mk(fmt.Sprintf("exm-%d", i))
-		more[i].ExecutionID = fmt.Sprintf("m-%04d", i)
-	}
-	mustAppend(t, s, more)
-	if list, err := s.Executions(ctx, audit.Page{}); err != nil || len(list) != audit.DefaultLimit {
-		t.Fatalf("Executions(Page{}) returned %d, %v; want %d", len(list), err, audit.DefaultLimit)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,12 @@ func (s *naive) summary(id string) (audit.Summary, bool) {
 			sum.Errors++
 		}
 		t := string(e.Type)
+		switch {
+		case t == "execution_paused" && s.mutant != "no-pause" && sum.EndedAt == nil:
+			sum.Status = "paused"
+		case t == "execution_resumed" && sum.EndedAt == nil:
+			sum.Status = "running"
+		}
 		for _, st := range []string{"completed", "failed", "cancelled"} {
 			if t == "execution_"+st || t == "ray_batch_test_"+st {
 				ts := e.Timestamp
@@ -192,17 +199,27 @@ func (s *naive) Executions(ctx context.Context, p audit.Page) ([]audit.Summary, 
 	}
 	var idList []string
 	for _, e := range s.entries {
-		if e.ExecutionID != "" && e.ExecutionID > p.After && !slices.Contains(idList, e.ExecutionID) {
+		if e.ExecutionID != "" && !slices.Contains(idList, e.ExecutionID) {
 			idList = append(idList, e.ExecutionID)
 		}
 	}
-	slices.Sort(idList)
-	var out []audit.Summary
-	for _, id := range idList[:min(len(idList), p.EffectiveLimit())] {
+	out := []audit.Summary{}
+	for _, id := range idList {
 		sum, _ := s.summary(id)
-		out = append(out, sum)
+		if s.mutant == "text-case" && p.Text != "" && !strings.Contains(sum.ExecutionID, p.Text) && !strings.Contains(sum.WorkflowID, p.Text) {
+			continue
+		}
+		if p.Match(sum) {
+			out = append(out, sum)
+		}
 	}
-	return out, nil
+	sort.Slice(out, func(i, j int) bool {
+		if s.mutant == "id-order" {
+			return out[i].ExecutionID < out[j].ExecutionID
+		}
+		return audit.Before(out[i], out[j])
+	})
+	return out[:min(len(out), p.EffectiveLimit())], nil
 }
 
 func (s *naive) Count(ctx context.Context) (int64, error) {
@@ -246,6 +263,9 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"seq-gap-reuse", "AppendAssignsSeq"},
 		{"truncate-micro", "RoundTrip"},
 		{"until-inclusive", "Filters"},
+		{"no-pause", "Summary"},
+		{"id-order", "Executions"},
+		{"text-case", "ExecutionsFilters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mutant, func(t *testing.T) {

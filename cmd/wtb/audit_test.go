@@ -137,13 +137,38 @@ func TestAuditShowListSummary(t *testing.T) {
 		}
 		for i := range 3 {
 			f := strings.Fields(lines[i+1])
-			want := []string{fmt.Sprintf("show-exec-%06d", i), "wf-gen", "completed", "35", "11", "0", "11", "0", "0"}
+			want := []string{fmt.Sprintf("show-exec-%06d", 2-i), "wf-gen", "completed", "35", "11", "0", "11", "0", "0"}
 			if strings.Join(f[:len(want)], " ") != strings.Join(want, " ") {
 				t.Errorf("row %d: %q, want %q...", i, lines[i+1], want)
 			}
 		}
 		if lines[4] != "3 executions" {
 			t.Errorf("last line %q", lines[4])
+		}
+		for _, tc := range []struct {
+			args []string
+			rows []string
+		}{
+			{[]string{"--status", "failed"}, nil},
+			{[]string{"--status", "running,completed", "--search", "EXEC-000001"}, []string{"show-exec-000001"}},
+			{[]string{"--limit", "2"}, []string{"show-exec-000002", "show-exec-000001"}},
+			{[]string{"--workflow", "wf-gen", "--since", "2026-03-14T09:00:00Z", "--until", "1h"}, []string{"show-exec-000002", "show-exec-000001", "show-exec-000000"}},
+			{[]string{"--until", "2026-03-14T09:00:00Z"}, nil},
+		} {
+			r := mustRun(t, "", append([]string{"audit", "list", "--db", db}, tc.args...)...)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			var rows []string
+			for _, l := range lines[1 : len(lines)-1] {
+				rows = append(rows, strings.Fields(l)[0])
+			}
+			if strings.Join(rows, " ") != strings.Join(tc.rows, " ") || lines[len(lines)-1] != plural(len(tc.rows), "execution") {
+				t.Errorf("audit list %q:\n%s", tc.args, r.stdout)
+			}
+		}
+		for _, bad := range [][]string{{"--status", "done"}, {"--since", "yesterday"}, {"--limit", "-1"}} {
+			if r := run(t, "", append([]string{"audit", "list", "--db", db}, bad...)...); r.code != 2 {
+				t.Errorf("audit list %q: exit %d, want 2 (%s)", bad, r.code, r.stderr)
+			}
 		}
 	})
 

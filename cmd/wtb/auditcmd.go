@@ -53,18 +53,79 @@ last 30 entries (--all for every entry), debug entries hidden unless --debug.`,
 	},
 }
 
+// auditListFlags are the filters of audit list.
+var auditListFlags struct {
+	statuses     []string
+	workflow     string
+	search       string
+	since, until string
+	limit        int
+}
+
 var auditListCmd = &cobra.Command{
-	Use:   "list",
-	Short: "List executions with their entry counts",
-	Args:  argsExactly(0, ""),
+	Use:   "list [--status S] [--workflow ID] [--search TEXT] [--since T] [--until T] [--limit N]",
+	Short: "List executions, newest first, with their counts",
+	Long: `List executions newest first (by start time) with their status, counts,
+start time and duration. The filters are those of GET /v1/executions:
+--status (running, paused, completed, failed, cancelled; repeat it or
+separate with commas), --workflow (exact id), --search (text in the
+execution or workflow id, ASCII letters without case), --since and --until
+(start time: RFC 3339, or a duration such as 2h meaning that long ago).
+--limit N stops after N executions (0: all).`,
+	Args: argsExactly(0, ""),
 	RunE: func(cmd *cobra.Command, _ []string) error {
+		p, err := listPageFlags(time.Now())
+		if err != nil {
+			return err
+		}
 		st, err := openStore(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		return listExecutions(cmd.Context(), st, cmd.OutOrStdout())
+		return listExecutions(cmd.Context(), st, p, auditListFlags.limit, cmd.OutOrStdout())
 	},
+}
+
+// listPageFlags turns the flags of audit list into a page filter.
+func listPageFlags(now time.Time) (audit.Page, error) {
+	f := &auditListFlags
+	var p audit.Page
+	for _, v := range f.statuses {
+		for _, st := range strings.Split(v, ",") {
+			if !audit.ValidStatus(st) {
+				return p, usagef("--status %q: want running, paused, completed, failed or cancelled", st)
+			}
+			p.Statuses = append(p.Statuses, st)
+		}
+	}
+	p.WorkflowID, p.Text = f.workflow, f.search
+	var err error
+	if p.Since, err = parseWhen("--since", f.since, now); err != nil {
+		return p, err
+	}
+	if p.Until, err = parseWhen("--until", f.until, now); err != nil {
+		return p, err
+	}
+	if f.limit < 0 {
+		return p, usagef("--limit must not be negative")
+	}
+	return p, nil
+}
+
+// parseWhen reads a time flag: RFC 3339, or a duration meaning that long
+// before now; "" is the zero time.
+func parseWhen(flag, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, usagef("%s %q: want an RFC 3339 time (2026-03-14T09:00:00Z) or a duration ago (90m, 2h)", flag, v)
 }
 
 var auditSummaryCmd = &cobra.Command{
@@ -120,6 +181,13 @@ func init() {
 	auditShowCmd.Flags().BoolVar(&auditShowOpts.All, "all", false, "show every entry, not only the last 30")
 	auditShowCmd.Flags().BoolVar(&auditShowOpts.Debug, "debug", false, "show debug entries")
 	auditExportCmd.Flags().StringVar(&auditExportExecution, "execution", "", "export only this execution's entries")
+	lf := auditListCmd.Flags()
+	lf.StringSliceVar(&auditListFlags.statuses, "status", nil, "only executions in these statuses: running, paused, completed, failed, cancelled")
+	lf.StringVar(&auditListFlags.workflow, "workflow", "", "only executions of this workflow id")
+	lf.StringVar(&auditListFlags.search, "search", "", "only executions whose id or workflow id contains this text (ASCII letters without case)")
+	lf.StringVar(&auditListFlags.since, "since", "", "only executions started at or after this time (RFC 3339, or a duration ago: 2h)")
+	lf.StringVar(&auditListFlags.until, "until", "", "only executions started before this time (RFC 3339, or a duration ago)")
+	lf.IntVar(&auditListFlags.limit, "limit", 0, "list at most this many executions (0: all)")
 	auditCmd.AddCommand(auditShowCmd, auditListCmd, auditSummaryCmd, auditExportCmd)
 	rootCmd.AddCommand(auditCmd)
 }
@@ -232,13 +300,17 @@ func exportEntries(ctx context.Context, st audit.Store, f audit.Filter, out io.W
 	return n, nil
 }
 
-// listExecutions writes the executions as a table, page by page.
-func listExecutions(ctx context.Context, st audit.Store, out io.Writer) error {
+// listExecutions writes the executions p selects as a table, newest
+// first, page by page; limit > 0 stops after that many.
+func listExecutions(ctx context.Context, st audit.Store, p audit.Page, limit int, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXECUTION\tWORKFLOW\tSTATUS\tENTRIES\tNODES\tFAILED\tCHECKPOINTS\tROLLBACKS\tERRORS\tSTARTED\tDURATION")
-	p := audit.Page{Limit: listPage}
+	p.Limit = listPage
 	total := 0
 	for {
+		if limit > 0 {
+			p.Limit = min(listPage, limit-total)
+		}
 		page, err := st.Executions(ctx, p)
 		if err != nil {
 			return fmt.Errorf("listing executions: %w", err)
@@ -252,10 +324,10 @@ func listExecutions(ctx context.Context, st audit.Store, out io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("writing: %w", err)
 		}
-		if len(page) < p.EffectiveLimit() {
+		if len(page) < p.EffectiveLimit() || limit > 0 && total >= limit {
 			break
 		}
-		p.After = page[len(page)-1].ExecutionID
+		p.After = page[len(page)-1].Cursor()
 	}
 	_, err := fmt.Fprintln(out, plural(total, "execution"))
 	return err

@@ -30,7 +30,11 @@ type result struct {
 func resetFlags(cmd *cobra.Command) {
 	reset := func(fs *pflag.FlagSet) {
 		fs.VisitAll(func(f *pflag.Flag) {
-			f.Value.Set(f.DefValue)
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				sv.Replace(nil) // Set appends to a slice
+			} else {
+				f.Value.Set(f.DefValue)
+			}
 			f.Changed = false
 		})
 	}
