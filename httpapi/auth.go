@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -91,13 +92,26 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 	return t, nil
 }
 
-// LoadTokens reads the tokens file at path; see ParseTokens.
+// LoadTokens reads the tokens file at path; see ParseTokens. On Unix-like
+// systems a file that its group or other users may access (any of the
+// mode bits 0077) is refused, wrapping ErrTokensFileMode: other accounts
+// of the machine could read the tokens.
 func LoadTokens(path string) (*Tokens, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadTokens, err)
 	}
 	defer f.Close()
+	if runtime.GOOS != "windows" {
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadTokens, err)
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			return nil, fmt.Errorf("%w: %s has mode %04o, so other users of this machine can read the tokens: run chmod 600 %s",
+				ErrTokensFileMode, path, m, path)
+		}
+	}
 	t, err := ParseTokens(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -113,41 +127,42 @@ func (t *Tokens) Len() int {
 	return len(t.list)
 }
 
-// lookup returns the token matching presented. Every token is compared, in
-// constant time, so the time taken does not tell which one matched.
-func (t *Tokens) lookup(presented string) (token, bool) {
+// lookup returns the index of the token matching presented, or -1. Every
+// token is compared, in constant time, so the time taken does not tell
+// which one matched.
+func (t *Tokens) lookup(presented string) int {
 	h := sha256.Sum256([]byte(presented))
-	var found token
-	ok := 0
+	found := -1
 	for i := range t.list {
 		eq := subtle.ConstantTimeCompare(h[:], t.list[i].hash[:])
-		if eq == 1 {
-			found = t.list[i]
-		}
-		ok |= eq
+		found = subtle.ConstantTimeSelect(eq, i, found)
 	}
-	return found, ok == 1
+	return found
 }
 
-// authorize checks the request's bearer token for scope. Without tokens
-// every request is allowed.
-func (s *Server) authorize(r *http.Request, scope Scope) *apiError {
+// noToken is the token index of a request on a server without tokens.
+const noToken = -1
+
+// authorize checks the request's bearer token for scope and returns the
+// token's index. Without tokens every request is allowed (noToken).
+func (s *Server) authorize(r *http.Request, scope Scope) (int, *apiError) {
 	if s.opts.Tokens.Len() == 0 {
-		return nil
+		return noToken, nil
 	}
 	h := r.Header.Get("Authorization")
 	const prefix = "Bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return newError(http.StatusUnauthorized, CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+		return noToken, newError(http.StatusUnauthorized, CodeUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
 	}
-	tk, ok := s.opts.Tokens.lookup(strings.TrimSpace(h[len(prefix):]))
-	if !ok {
-		return newError(http.StatusUnauthorized, CodeUnauthorized, "invalid bearer token")
+	i := s.opts.Tokens.lookup(strings.TrimSpace(h[len(prefix):]))
+	if i < 0 {
+		return noToken, newError(http.StatusUnauthorized, CodeUnauthorized, "invalid bearer token")
 	}
+	tk := &s.opts.Tokens.list[i]
 	if (scope == ScopeIngest && !tk.ingest) || (scope == ScopeRead && !tk.read) {
-		return newError(http.StatusForbidden, CodeForbidden, "token lacks the "+string(scope)+" scope")
+		return noToken, newError(http.StatusForbidden, CodeForbidden, "token lacks the "+string(scope)+" scope")
 	}
-	return nil
+	return i, nil
 }
 
 // CheckListenAddr refuses, with an error wrapping ErrInsecureListen that

@@ -23,7 +23,7 @@ func BenchmarkIngestSingle(b *testing.B) {
 
 func benchIngest(b *testing.B, n int) {
 	env := newEnv(b, Options{})
-	client := env.ts.Client()
+	client := env.client
 	url := env.ts.URL + "/v1/events"
 	b.ReportAllocs()
 	b.SetParallelism(8) // 16 concurrent clients on 2 CPUs

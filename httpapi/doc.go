@@ -35,7 +35,9 @@
 //
 // Every error is answered as JSON {"error": {"code", "message", "index"}},
 // index being the position of the offending event in the request when there
-// is one: 400 malformed JSON or bad query parameter, 401 missing or unknown
+// is one: 400 malformed JSON or bad query parameter (a malformed
+// percent-escape, a parameter the route does not take, or a single-valued
+// one given twice: each is named, never silently dropped), 401 missing or unknown
 // token, 403 token without the scope, 404 unknown route or execution, 405,
 // 413 body over Options.MaxBodyBytes or more than Options.MaxBatchEvents
 // events, 415 unsupported Content-Type, 422 unknown event type or invalid
@@ -106,7 +108,15 @@
 // depth, committed and failed entries and commit latency, live clients by
 // transport, server-side disconnects by reason, handler failures and
 // request durations by route. GET /healthz answers while the process runs;
-// GET /readyz once the store answers a query (Options.ReadyTimeout).
+// GET /readyz once the store answers a query (Options.ReadyTimeout); it
+// tells the store's error only to a caller the read scope allows.
+//
+// Every request is logged as one line (method, route pattern, status,
+// bytes, duration, and the error code of an error answer) at
+// Options.RequestLogLevel; never a token, a query or a path value.
+//
+// Routes returns the list of routes the router is built from; the
+// authorization tests and the OpenAPI document read the same list.
 //
 // With Options.Tokens, every route but /healthz and /readyz needs
 // "Authorization: Bearer TOKEN": scope ingest for POST /v1/events, read for

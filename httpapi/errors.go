@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -15,6 +16,9 @@ var (
 	// ErrBadTokens is returned (wrapped, with the line) by ParseTokens and
 	// LoadTokens for a malformed tokens file.
 	ErrBadTokens = errors.New("httpapi: bad tokens file")
+	// ErrTokensFileMode is returned by LoadTokens for a tokens file that
+	// its group or other users may access.
+	ErrTokensFileMode = errors.New("httpapi: tokens file is accessible by other users")
 	// ErrBadOptions is returned by New for inconsistent Options.
 	ErrBadOptions = errors.New("httpapi: bad options")
 	// ErrBadTopic is returned for a topic that is not execution:<id>,
@@ -65,6 +69,9 @@ func indexError(status int, code, message string, index int) *apiError {
 // writeError answers e as JSON and counts it.
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	s.metrics.rejected.WithLabelValues(e.code).Inc()
+	if rw, ok := w.(*respWriter); ok {
+		rw.code = e.code
+	}
 	var body struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -78,7 +85,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 		i := e.index
 		body.Error.Index = &i
 	}
-	b, _ := json.Marshal(body)
+	b := marshalText(body)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)+1))
@@ -88,6 +95,19 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// marshalText encodes v as JSON without escaping <, > and & (encoding/json
+// does, for HTML): error messages name placeholders such as <id>, and
+// readers should see them as written.
+func marshalText(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return []byte(`{"error":{"code":"internal","message":"encoding the answer failed"}}`)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // writeJSON answers v as JSON with status 200.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/event"
@@ -27,11 +28,12 @@ func Example() {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	defer srv.Close(context.Background())
+	client := &http.Client{Timeout: 10 * time.Second}
 
 	body := `{"event_type": "ExecutionStartedEvent", "event_id": "ev-1",
 	          "timestamp": "2026-01-02T03:04:05Z", "execution_id": "exec-1",
 	          "workflow_id": "wf-1", "workflow_name": "rag"}`
-	res, err := http.Post(ts.URL+"/v1/events", "application/json", strings.NewReader(body))
+	res, err := client.Post(ts.URL+"/v1/events", "application/json", strings.NewReader(body))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func Example() {
 	res.Body.Close()
 	fmt.Print(res.StatusCode, " ", string(b))
 
-	res, err = http.Get(ts.URL + "/v1/executions/exec-1/timeline")
+	res, err = client.Get(ts.URL + "/v1/executions/exec-1/timeline")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -65,9 +67,10 @@ func ExampleServer_ServeHTTP_stream() {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	defer srv.Close(context.Background())
+	client := &http.Client{Timeout: 10 * time.Second}
 	defer srv.CloseStreams()
 
-	stream, err := http.Get(ts.URL + "/v1/stream?topic=execution:exec-2")
+	stream, err := client.Get(ts.URL + "/v1/stream?topic=execution:exec-2")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,7 +79,7 @@ func ExampleServer_ServeHTTP_stream() {
 	ev := event.New[event.NodeStarted]()
 	ev.ExecutionID, ev.NodeID = "exec-2", "plan"
 	doc, _ := event.Encode(ev)
-	res, err := http.Post(ts.URL+"/v1/events", "application/x-ndjson", strings.NewReader(string(doc)+"\n"))
+	res, err := client.Post(ts.URL+"/v1/events", "application/x-ndjson", strings.NewReader(string(doc)+"\n"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -132,11 +135,12 @@ func ExampleServer_Serve() {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
+	client := &http.Client{Timeout: 10 * time.Second}
 
 	ev := event.New[event.ExecutionStarted]()
 	ev.ExecutionID = "exec-3"
 	doc, _ := event.Encode(ev)
-	res, err := http.Post("http://"+ln.Addr().String()+"/v1/events", "application/json", strings.NewReader(string(doc)))
+	res, err := client.Post("http://"+ln.Addr().String()+"/v1/events", "application/json", strings.NewReader(string(doc)))
 	if err != nil {
 		log.Fatal(err)
 	}

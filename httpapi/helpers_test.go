@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,15 @@ type testEnv struct {
 	srv   *Server
 	ts    *httptest.Server
 	store audit.Store
+	// client has a timeout: a request that hangs fails its test.
+	client *http.Client
+	// streamClient has none: streams are opened with a context that has
+	// a deadline (openSSE refuses one without).
+	streamClient *http.Client
 }
+
+// testTimeout bounds every request of a test.
+const testTimeout = 30 * time.Second
 
 // newEnv starts a Server on a fresh SQLite file behind httptest.
 func newEnv(t testing.TB, opts Options) *testEnv {
@@ -47,7 +56,9 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 		t.Fatalf("New: %v", err)
 	}
 	ts := httptest.NewServer(srv)
-	env := &testEnv{t: t, srv: srv, ts: ts, store: st}
+	env := &testEnv{t: t, srv: srv, ts: ts, store: st,
+		client:       &http.Client{Timeout: testTimeout, Transport: ts.Client().Transport},
+		streamClient: &http.Client{Transport: ts.Client().Transport}}
 	t.Cleanup(func() {
 		srv.CloseStreams()
 		ts.Close()
@@ -172,7 +183,7 @@ func (e *testEnv) do(method, path, contentType string, body []byte, hdr ...strin
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := e.ts.Client().Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -252,6 +263,9 @@ type sseReader struct {
 }
 
 func (e *testEnv) openSSE(ctx context.Context, query string, hdr ...string) (*sseReader, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		e.t.Fatal("openSSE: the context has no deadline; a broken stream would hang the test")
+	}
 	req, err := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/v1/stream?"+query, nil)
 	if err != nil {
 		return nil, err
@@ -259,7 +273,7 @@ func (e *testEnv) openSSE(ctx context.Context, query string, hdr ...string) (*ss
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := e.ts.Client().Do(req)
+	res, err := e.streamClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -313,4 +327,34 @@ func entryOf(t testing.TB, ev sseEvent) audit.Entry {
 		t.Fatalf("event id %q, entry seq %d", ev.id, e.Seq)
 	}
 	return e
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (a logger).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }

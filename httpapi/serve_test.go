@@ -43,7 +43,8 @@ func TestServeGracefulShutdown(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 
-	sse, err := http.Get(url + "/v1/stream?topic=audit:*")
+	sseClient := &http.Client{Timeout: time.Minute}
+	sse, err := sseClient.Get(url + "/v1/stream?topic=audit:*")
 	if err != nil {
 		t.Fatal(err)
 	}

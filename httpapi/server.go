@@ -89,9 +89,14 @@ type Options struct {
 	// Recorder configures the recorder the server writes through. Its
 	// OnCommit, when set, is called after the server's own.
 	Recorder audit.RecorderOptions
-	// Logger receives request failures (default slog.Default()). Tokens are
-	// never logged.
+	// Logger receives request failures and the request log (default
+	// slog.Default()). Tokens are never logged.
 	Logger *slog.Logger
+	// RequestLogLevel is the level of the request log: one line per
+	// request with its method, route, status, bytes and duration (and the
+	// error code of an error answer), written when Logger enables the
+	// level. The zero value is slog.LevelInfo; RequestLogOff turns it off.
+	RequestLogLevel slog.Level
 }
 
 // Server is the wtb HTTP service: ingest into an audit.Store through a
@@ -108,6 +113,9 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 
+	metricsHandler http.Handler
+
+	mu        sync.Mutex    // guards the stream counts and closed transitions
 	closing   chan struct{} // closed when live streams must end
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -192,43 +200,25 @@ func New(store audit.Store, opts Options) (*Server, error) {
 }
 
 func (s *Server) routes() {
+	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)})
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/events", s.api("ingest", ScopeIngest, s.handleIngest))
-	mux.Handle("GET /v1/audit", s.api("audit", ScopeRead, s.handleAudit))
-	mux.Handle("GET /v1/executions", s.api("executions", ScopeRead, s.handleExecutions))
-	mux.Handle("GET /v1/executions/{id}/summary", s.api("summary", ScopeRead, s.handleSummary))
-	mux.Handle("GET /v1/executions/{id}/timeline", s.api("timeline", ScopeRead, s.handleTimeline))
-	mux.Handle("GET /v1/stream", s.stream("sse", s.handleSSE))
-	mux.Handle("GET /v1/ws", s.stream("ws", s.handleWS))
-	metrics := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)})
-	mux.Handle("GET /metrics", s.api("metrics", ScopeRead, func(w http.ResponseWriter, r *http.Request) *apiError {
-		metrics.ServeHTTP(w, r)
-		return nil
-	}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, []byte(`{"status":"ok"}`))
-	})
-	mux.Handle("GET /readyz", s.api("readyz", "", s.handleReady))
+	for _, rt := range routeTable {
+		mux.Handle(rt.Pattern(), s.wrap(rt))
+	}
 	s.mux = mux
 }
 
-// ServeHTTP serves the routes:
-//
-//	POST /v1/events                      ingest (scope ingest)
-//	GET  /v1/audit                       query entries (scope read)
-//	GET  /v1/executions                  executions with summaries (read)
-//	GET  /v1/executions/{id}/summary     one summary (read)
-//	GET  /v1/executions/{id}/timeline    text timeline (read)
-//	GET  /v1/stream                      Server-Sent Events (read)
-//	GET  /v1/ws                          WebSocket (read)
-//	GET  /metrics                        Prometheus metrics (read)
-//	GET  /healthz, /readyz               liveness, readiness
+// ServeHTTP serves the routes listed by Routes. A request no route
+// matches is answered 404 or 405 as a JSON error.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		// No route: the mux answers 404 or 405 (with Allow) in plain
 		// text; answer its status as a JSON error instead.
-		h.ServeHTTP(&muxError{s: s, w: w, r: r}, r)
+		start := time.Now()
+		rw := &respWriter{ResponseWriter: w}
+		h.ServeHTTP(&muxError{s: s, w: rw, r: r}, r)
+		s.logRequest(r, "", rw, start)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -276,52 +266,64 @@ func (s *Server) RecorderStats() audit.RecorderStats { return s.rec.Stats() }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) *apiError
 
-// api wraps a handler with authorization, panic isolation, error answers
-// and the request duration metric.
-func (s *Server) api(route string, scope Scope, h handlerFunc) http.Handler {
-	hist := s.metrics.requests.WithLabelValues(route)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// wrap serves a route: the request log and duration metric, panic
+// isolation, authorization, the query check, error answers, and for a live
+// stream the shutdown bookkeeping and the live clients gauge.
+func (s *Server) wrap(rt Route) http.Handler {
+	hist := s.metrics.requests.WithLabelValues(rt.Name)
+	var live prometheus.Gauge
+	if rt.Stream {
+		live = s.metrics.liveClients.WithLabelValues(rt.Name)
+	}
+	h := rt.handle
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		defer s.recoverPanic(route, w)
-		if scope != "" {
-			if e := s.authorize(r, scope); e != nil {
+		w := &respWriter{ResponseWriter: rw}
+		defer s.logRequest(r, rt.Path, w, start)
+		defer s.recoverPanic(rt.Name, w)
+		if rt.Scope != "" {
+			if _, e := s.authorize(r, rt.Scope); e != nil {
 				s.writeError(w, e)
 				return
 			}
 		}
-		if e := h(w, r); e != nil {
+		if e := checkQuery(r.URL.RawQuery, rt.Params); e != nil {
+			s.writeError(w, e)
+			return
+		}
+		if rt.Stream {
+			if !s.streamStarted() {
+				s.writeError(w, newError(http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down"))
+				return
+			}
+			defer s.streams.Done()
+			live.Inc()
+			defer live.Dec()
+		}
+		if e := h(s, w, r); e != nil {
 			if e.status >= 500 {
-				s.metrics.failures.WithLabelValues(route).Inc()
-				s.log.Error("httpapi: request failed", "route", route, "code", e.code, "error", e.message)
+				s.metrics.failures.WithLabelValues(rt.Name).Inc()
+				s.log.Error("httpapi: request failed", "route", rt.Name, "code", e.code, "error", e.message)
 			}
 			s.writeError(w, e)
 		}
-		hist.Observe(time.Since(start).Seconds())
+		if !rt.Stream {
+			hist.Observe(time.Since(start).Seconds())
+		}
 	})
 }
 
-// stream wraps a live stream handler: authorization, panic isolation, the
-// live clients gauge and the shutdown bookkeeping.
-func (s *Server) stream(transport string, h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer s.recoverPanic(transport, w)
-		if e := s.authorize(r, ScopeRead); e != nil {
-			s.writeError(w, e)
-			return
-		}
-		if s.closed.Load() {
-			s.writeError(w, newError(http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down"))
-			return
-		}
-		s.streams.Add(1)
-		defer s.streams.Done()
-		g := s.metrics.liveClients.WithLabelValues(transport)
-		g.Inc()
-		defer g.Dec()
-		if e := h(w, r); e != nil {
-			s.writeError(w, e)
-		}
-	})
+// streamStarted counts a new live stream, unless the server is closing.
+// The check and the count are one step under s.mu, so that Close, which
+// sets closed under s.mu before it waits for the streams, never misses one.
+func (s *Server) streamStarted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.streams.Add(1)
+	return true
 }
 
 func (s *Server) recoverPanic(route string, w http.ResponseWriter) {
@@ -338,14 +340,21 @@ func (s *Server) recoverPanic(route string, w http.ResponseWriter) {
 	s.writeError(w, newError(http.StatusInternalServerError, CodeInternal, "internal error"))
 }
 
+// handleReady answers 200 when the store answers a query, 503 otherwise.
+// The store's error is told only to a caller the read scope allows (every
+// caller on a server without tokens): an open probe learns ready or not.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) *apiError {
 	if s.closed.Load() {
-		return newError(http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down")
+		return newError(http.StatusServiceUnavailable, CodeUnavailable, "not ready: server is shutting down")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadyTimeout)
 	defer cancel()
 	if _, err := s.store.Query(ctx, audit.Filter{Limit: 1}); err != nil {
-		return newError(http.StatusServiceUnavailable, CodeUnavailable, "store not answering: "+err.Error())
+		msg := "not ready: the store is not answering"
+		if _, e := s.authorize(r, ScopeRead); e == nil {
+			msg += ": " + err.Error()
+		}
+		return newError(http.StatusServiceUnavailable, CodeUnavailable, msg)
 	}
 	writeJSON(w, []byte(`{"status":"ready"}`))
 	return nil
@@ -356,7 +365,9 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) *apiError {
 // stream requests are refused. It returns at once; Close waits for them.
 func (s *Server) CloseStreams() {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
 		s.closed.Store(true)
+		s.mu.Unlock()
 		close(s.closing)
 	})
 }

@@ -90,8 +90,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		if m.Type != "error" {
 			m.Timestamp = time.Now().UTC().Format(time.RFC3339Nano)
 		}
-		b, _ := json.Marshal(m)
-		return write(b)
+		return write(marshalText(m))
 	}
 	closeWith := func(code websocket.StatusCode, reason string, last int64) {
 		s.metrics.disconnects.WithLabelValues(reason).Inc()

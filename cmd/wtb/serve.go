@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,8 @@ const (
 	envClientBuffer = "WTB_CLIENT_BUFFER"
 	envHeartbeat    = "WTB_HEARTBEAT"
 	envStreamDelay  = "WTB_STREAM_DELAY"
+	envLogLevel     = "WTB_LOG_LEVEL"
+	envRequestLog   = "WTB_REQUEST_LOG"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -37,7 +40,41 @@ var serveFlags struct {
 	clientBuffer int
 	heartbeat    time.Duration
 	streamDelay  time.Duration
+	logLevel     levelFlag
+	requestLog   levelFlag
 }
+
+// levelFlag is a log level flag: debug, info, warn or error, and off when
+// allowed.
+type levelFlag struct {
+	level    slog.Level
+	allowOff bool
+}
+
+func (l *levelFlag) String() string {
+	if l.level >= httpapi.RequestLogOff {
+		return "off"
+	}
+	return strings.ToLower(l.level.String())
+}
+
+func (l *levelFlag) Set(v string) error {
+	if l.allowOff && strings.EqualFold(v, "off") {
+		l.level = httpapi.RequestLogOff
+		return nil
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(v)); err != nil {
+		if l.allowOff {
+			return fmt.Errorf("want debug, info, warn, error or off")
+		}
+		return fmt.Errorf("want debug, info, warn or error")
+	}
+	l.level = lv
+	return nil
+}
+
+func (l *levelFlag) Type() string { return "level" }
 
 var serveCmd = &cobra.Command{
 	Use:   "serve [--addr 127.0.0.1:8420] [--tokens FILE]",
@@ -73,6 +110,10 @@ func init() {
 	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
 	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
 	f.DurationVar(&serveFlags.streamDelay, "stream-delay", httpapi.DefaultStreamDelay, "how long a live stream gathers entries before a write, 0 for none (env "+envStreamDelay+")")
+	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
+	f.Var(&serveFlags.logLevel, "log-level", "least severe level logged: debug, info, warn or error (env "+envLogLevel+")")
+	serveFlags.requestLog = levelFlag{level: slog.LevelInfo, allowOff: true}
+	f.Var(&serveFlags.requestLog, "request-log", "level of the one line logged per request (method, route, status, bytes, duration), or off (env "+envRequestLog+")")
 	rootCmd.AddCommand(serveCmd)
 }
 
@@ -82,7 +123,7 @@ func serveEnv(cmd *cobra.Command) error {
 	for _, p := range []struct{ flag, env string }{
 		{"addr", envAddr}, {"tokens", envTokens}, {"max-body", envMaxBody},
 		{"max-batch", envMaxBatch}, {"client-buffer", envClientBuffer}, {"heartbeat", envHeartbeat},
-		{"stream-delay", envStreamDelay},
+		{"stream-delay", envStreamDelay}, {"log-level", envLogLevel}, {"request-log", envRequestLog},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -154,13 +195,14 @@ func runServe(cmd *cobra.Command) error {
 
 	stderr := cmd.ErrOrStderr()
 	srv, err := httpapi.New(st, httpapi.Options{
-		Tokens:         tokens,
-		MaxBodyBytes:   serveFlags.maxBody,
-		MaxBatchEvents: serveFlags.maxBatch,
-		ClientBuffer:   serveFlags.clientBuffer,
-		Heartbeat:      serveFlags.heartbeat,
-		StreamDelay:    streamDelayOption(serveFlags.streamDelay),
-		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Tokens:          tokens,
+		MaxBodyBytes:    serveFlags.maxBody,
+		MaxBatchEvents:  serveFlags.maxBatch,
+		ClientBuffer:    serveFlags.clientBuffer,
+		Heartbeat:       serveFlags.heartbeat,
+		StreamDelay:     streamDelayOption(serveFlags.streamDelay),
+		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
+		RequestLogLevel: serveFlags.requestLog.level,
 	})
 	if err != nil {
 		return err

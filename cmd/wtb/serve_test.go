@@ -27,6 +27,10 @@ import (
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
+// testClient bounds every request of the tests: a request that hangs fails
+// its test instead of the suite. Streams also carry a context deadline.
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 // serveProcess is a wtb serve child process.
 type serveProcess struct {
 	cmd    *exec.Cmd
@@ -118,7 +122,7 @@ func storedIDs(t *testing.T, base string) map[string]int {
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		res, err := http.Get(base + "/v1/audit?" + q.Encode())
+		res, err := testClient.Get(base + "/v1/audit?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +334,7 @@ func TestServeEnvironmentAndStop(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,7 +440,7 @@ func TestServePostgres(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/stream?topic=execution:pg-exec", nil)
 	req.Header.Set("Last-Event-ID", "0")
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

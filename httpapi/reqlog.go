@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// RequestLogOff, as Options.RequestLogLevel, turns the request log off.
+const RequestLogOff = slog.Level(1 << 20)
+
+// respWriter records the status and size of an answer for the request log
+// and the metrics. Live streams that take the connection over add what
+// they write to bytes themselves.
+type respWriter struct {
+	http.ResponseWriter
+	status   int
+	bytes    atomic.Int64
+	code     string // error code of an error answer
+	hijacked bool
+}
+
+func (w *respWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *respWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes.Add(int64(n))
+	return n, err
+}
+
+// Flush implements http.Flusher.
+func (w *respWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker (the WebSocket library asks for it).
+func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return c, brw, err
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hijackedAs records the status a stream answered on a connection it took
+// over, and returns the byte counter it adds its writes to (nil when w is
+// not the server's writer).
+func hijackedAs(w http.ResponseWriter, status int) *atomic.Int64 {
+	rw, ok := w.(*respWriter)
+	if !ok {
+		return nil
+	}
+	if rw.status == 0 {
+		rw.status = status
+	}
+	return &rw.bytes
+}
+
+// logRequest writes the request's line: method, route, status, bytes and
+// duration, and the error code of an error answer. Never a token, a query
+// or a path value.
+func (s *Server) logRequest(r *http.Request, route string, w *respWriter, start time.Time) {
+	lvl := s.opts.RequestLogLevel
+	if lvl >= RequestLogOff || !s.log.Enabled(r.Context(), lvl) {
+		return
+	}
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int64("bytes", w.bytes.Load()),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if w.code != "" {
+		attrs = append(attrs, slog.String("code", w.code))
+	}
+	s.log.LogAttrs(context.Background(), lvl, "request", attrs...)
+}
