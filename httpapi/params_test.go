@@ -23,7 +23,7 @@ func TestQueryParametersChecked(t *testing.T) {
 		{"/v1/audit?limit=5&limit=6", "limit", "more than once"},
 		{"/v1/audit?%zz=1", "%zz", "percent-escape"},
 		{"/v1/audit?execution_id=a;limit=1", "execution_id", "&"},
-		{"/v1/executions?execution_id=x", "execution_id", "limit, cursor"},
+		{"/v1/executions?execution_id=x", "execution_id", "status, workflow"},
 		{"/v1/executions/exec-1/summary?all=true", "all", "no query parameters"},
 		{"/v1/executions/exec-1/timeline?al=true", "al", "all, debug"},
 		{"/v1/stream?topic=audit:*&after=-1", "after", "non-negative"},
@@ -50,7 +50,7 @@ func TestQueryParametersChecked(t *testing.T) {
 	// Repeatable parameters and every declared one are accepted.
 	for _, path := range []string{
 		"/v1/audit?event_type=node_started&event_type=node_completed&execution_id=exec-1&node_id=n&min_severity=info&since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&limit=5&cursor=1",
-		"/v1/executions?limit=1&cursor=a",
+		"/v1/executions?limit=1&status=running&status=failed,completed&workflow=w&q=x&since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z",
 		"/v1/executions/exec-1/timeline?all&debug=false",
 	} {
 		if r := env.get(path); r.status != 200 {

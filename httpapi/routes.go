@@ -97,9 +97,15 @@ var routeTable = []Route{
 	},
 	{
 		Method: "GET", Path: "/v1/executions", Name: "executions", Scope: ScopeRead,
-		Summary: "List executions with their summaries",
-		Params:  pageParams,
-		Sample:  Sample{Query: "limit=10"},
+		Summary: "List executions with their summaries, newest first",
+		Params: append([]Param{
+			{Name: "status", Type: "string", Repeat: true, Description: "running, paused, completed, failed or cancelled (repeatable, or comma-separated)"},
+			{Name: "workflow", Type: "string", Description: "executions of this workflow id"},
+			{Name: "q", Type: "string", Description: "text in the execution id or the workflow"},
+			{Name: "since", Type: "string", Description: "executions started at or after this RFC 3339 time"},
+			{Name: "until", Type: "string", Description: "executions started before this RFC 3339 time"},
+		}, pageParams...),
+		Sample: Sample{Query: "limit=10"},
 		handle:  (*Server).handleExecutions,
 	},
 	{
