@@ -238,3 +238,18 @@ func effectiveLimit(n int) int {
 	}
 	return n
 }
+
+// Watcher is implemented by stores that several processes share (such as
+// PostgreSQL): it tells a process when entries may have been committed by
+// any of them, so that it can read them by seq (Filter.After) and follow the
+// whole log, not only its own commits.
+type Watcher interface {
+	// Watch calls wake once it is watching, then whenever entries may have
+	// been committed since. It returns when ctx is done or the watch fails
+	// (the caller may call it again; commits made while nobody watched are
+	// found by reading after the first wake of the new call). wake must not
+	// block.
+	Watch(ctx context.Context, wake func()) error
+	// LastSeq returns the highest seq committed, 0 for an empty store.
+	LastSeq(ctx context.Context) (int64, error)
+}

@@ -71,9 +71,13 @@
 //	type:<audit type>  entries of one audit event type
 //
 // Streams are fed by the recorder's commits, so they never show an entry
-// that is not durable; they carry the entries recorded through this server
-// (another process writing into a shared PostgreSQL store is seen by queries
-// and by resumption, not live).
+// that is not durable. By default they carry the entries recorded through
+// this server. With Options.Follow (set by `wtb serve` for a PostgreSQL
+// store) they follow the store itself: every commit, by any server sharing
+// the store, wakes the server (LISTEN/NOTIFY), which reads the entries
+// after the last seq it read and delivers them; so the clients of every
+// server see every committed entry in seq order, and resume on any server
+// with the same guarantees.
 //
 // SSE: each entry is an event "entry" whose id is its seq and whose data is
 // its JSON. Last-Event-ID (or ?after=SEQ) resumes: the entries after that

@@ -86,6 +86,16 @@ type Options struct {
 	// "dash.example.com" or "*.example.com") whose pages may open WebSocket
 	// streams; same-origin requests are always allowed.
 	OriginPatterns []string
+	// Follow, when set, makes the live streams follow the store itself
+	// instead of this server's commits: whenever Follow reports a commit
+	// (and at least every FollowPoll), the server reads the entries after
+	// the last seq it read and delivers them. Set it when several servers
+	// share one store (PostgreSQL): the clients of every server then see
+	// every committed entry, whichever server recorded it, in seq order.
+	Follow audit.Watcher
+	// FollowPoll is how often a following server reads the store when no
+	// wake-up came (default DefaultFollowPoll).
+	FollowPoll time.Duration
 	// Recorder configures the recorder the server writes through. Its
 	// OnCommit, when set, is called after the server's own.
 	Recorder audit.RecorderOptions
@@ -107,6 +117,7 @@ type Server struct {
 	store   audit.Store
 	rec     *audit.Recorder
 	hub     *hub
+	follow  *follower // nil unless Options.Follow
 	opts    Options
 	log     *slog.Logger
 	reg     *prometheus.Registry
@@ -182,11 +193,27 @@ func New(store audit.Store, opts Options) (*Server, error) {
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.reg, s)
+	if opts.Follow != nil {
+		if opts.FollowPoll <= 0 {
+			opts.FollowPoll = DefaultFollowPoll
+		}
+		s.opts.FollowPoll = opts.FollowPoll
+		f, err := newFollower(opts.Follow, store, s.hub, opts.FollowPoll, log, s.reg)
+		if err != nil {
+			s.hub.close()
+			return nil, err
+		}
+		s.follow = f
+	}
 	ro := opts.Recorder
 	user := ro.OnCommit
 	ro.OnCommit = func(committed []audit.Entry, latency time.Duration) {
 		s.metrics.commitLatency.Observe(latency.Seconds())
-		s.hub.commit(committed)
+		if s.follow != nil {
+			s.follow.wake() // the entries are read back by seq, with the others'
+		} else {
+			s.hub.commit(committed)
+		}
 		if user != nil {
 			user(committed, latency)
 		}
@@ -396,7 +423,12 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	err := s.rec.Close(ctx)
 	if err == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		s.hubOnce.Do(s.hub.close)
+		s.hubOnce.Do(func() {
+			if s.follow != nil {
+				s.follow.stop()
+			}
+			s.hub.close()
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("httpapi: close: %w", err)

@@ -102,4 +102,19 @@
 // audit.Filter.EffectiveLimit) and decodes the rows' binary form itself.
 // Summary and Executions aggregate in SQL with the semantics of
 // audit.Summarize (checked against it by the tests).
+//
+// # Following the log
+//
+// Store implements audit.Watcher, so that many processes sharing a schema
+// can each follow the whole log live (wtb serve's streams do). A statement
+// trigger on entries (migration 0004) sends NOTIFY on the schema's channel
+// (Channel) in every transaction that inserts entries; PostgreSQL delivers
+// it after the commit, to every process listening, and folds the
+// notifications of one transaction into one. Watch listens on a connection
+// of its own and calls its wake-up function; the follower then reads the
+// entries after the last seq it read (Query with After). The notification
+// carries nothing but the wake-up: the order, and the absence of gaps, come
+// from the seq order being the commit order (above), not from the
+// notifications, which may be lost while a listener reconnects. LastSeq
+// reads the last seq from the primary key.
 package postgres

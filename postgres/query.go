@@ -23,6 +23,7 @@ type queries struct {
 	insertStaged    string
 	count           string
 	countAndCommit  string
+	lastSeq         string
 	upsertExecs     string
 	executionsTable string // quoted table name
 }
@@ -71,6 +72,7 @@ FROM d`
 SELECT (SELECT base FROM blk), coalesce((SELECT array_agg(seq) FROM ins), '{}')`
 	count := pgx.Identifier{schema, "entry_count"}.Sanitize()
 	q.count = `SELECT n FROM ` + count
+	q.lastSeq = `SELECT coalesce(max(seq), 0) FROM ` + t
 	q.countAndCommit = `UPDATE ` + count + ` SET n = n + `
 	q.executionsTable = pgx.Identifier{schema, "executions"}.Sanitize()
 	q.upsertExecs = upsertExecutions(q.executionsTable)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/httpapi"
 )
 
@@ -194,7 +195,7 @@ func runServe(cmd *cobra.Command) error {
 	defer st.Close()
 
 	stderr := cmd.ErrOrStderr()
-	srv, err := httpapi.New(st, httpapi.Options{
+	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{
 		Tokens:          tokens,
 		MaxBodyBytes:    serveFlags.maxBody,
 		MaxBatchEvents:  serveFlags.maxBatch,
@@ -203,7 +204,7 @@ func runServe(cmd *cobra.Command) error {
 		StreamDelay:     streamDelayOption(serveFlags.streamDelay),
 		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
 		RequestLogLevel: serveFlags.requestLog.level,
-	})
+	}))
 	if err != nil {
 		return err
 	}
@@ -222,4 +223,14 @@ func runServe(cmd *cobra.Command) error {
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), "wtb: stopped; every acknowledged event is recorded")
 	return nil
+}
+
+// serverOptions completes opts for st: the live streams of a store that
+// several instances share (PostgreSQL) follow the store itself, so that
+// every instance's clients see every instance's commits.
+func serverOptions(st audit.Store, opts httpapi.Options) httpapi.Options {
+	if w, ok := st.(audit.Watcher); ok {
+		opts.Follow = w
+	}
+	return opts
 }
