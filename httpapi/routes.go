@@ -123,6 +123,26 @@ var routeTable = []Route{
 		handle: (*Server).handleTimeline,
 	},
 	{
+		Method: "GET", Path: "/v1/executions/{id}/trace", Name: "trace", Scope: ScopeRead,
+		Summary: "One execution in the Chrome Trace Event format (open it in Perfetto or chrome://tracing)",
+		handle:  (*Server).handleTrace,
+	},
+	{
+		Method: "GET", Path: "/v1/compare", Name: "compare", Scope: ScopeRead,
+		Summary: "Two executions side by side: aligned node runs, the first divergence, duration deltas, summary differences",
+		Params: []Param{
+			{Name: "a", Type: "string", Description: "the first execution's id"},
+			{Name: "b", Type: "string", Description: "the second execution's id"},
+		},
+		Sample: Sample{Query: "a=" + SampleExecution + "&b=" + SampleExecution},
+		handle: (*Server).handleCompare,
+	},
+	{
+		Method: "GET", Path: "/v1/batches/{id}", Name: "batch", Scope: ScopeRead,
+		Summary: "A Ray batch test with its variants: status, score, metrics, failure, duration, execution",
+		handle:  (*Server).handleBatch,
+	},
+	{
 		Method: "GET", Path: "/v1/stream", Name: "sse", Scope: ScopeRead, Stream: true,
 		Summary: "Live entries as Server-Sent Events, resumable with Last-Event-ID or after",
 		Params: []Param{

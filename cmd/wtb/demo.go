@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ from the store. Each run is a new execution.`,
 			return err
 		}
 		defer st.Close()
-		return runDemo(cmd.Context(), st, t.String(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		return runDemo(cmd.Context(), st, t.String(), serveCommand(t), cmd.OutOrStdout(), cmd.ErrOrStderr())
 	},
 }
 
@@ -228,7 +229,7 @@ func eventLine(ev event.Event) string {
 // runDemo publishes the demo execution on a bus with a printing subscriber
 // and an audit listener recording into st, then prints the timeline read back
 // from st.
-func runDemo(ctx context.Context, st audit.Store, where string, out, errOut io.Writer) error {
+func runDemo(ctx context.Context, st audit.Store, where, serve string, out, errOut io.Writer) error {
 	ids := newDemoIDs()
 	evs := demoEvents(ids, time.Now())
 
@@ -286,5 +287,27 @@ func runDemo(ctx context.Context, st audit.Store, where string, out, errOut io.W
 	}
 	fmt.Fprintln(out, text)
 	fmt.Fprintf(out, "\nEvery entry, debug ones included: wtb audit show %s --all --debug\n", ids.Execution)
+	fmt.Fprintf(out, "Open it in the console: run %s, then open http://%s/executions/%s\n", serve, defaultAddr, url.PathEscape(ids.Execution))
 	return nil
+}
+
+// serveCommand is the command line that serves the store t.
+func serveCommand(t storeTarget) string {
+	switch {
+	case t.kind == "postgres":
+		return "wtb serve --store '" + redactDSN(t.dsn) + "'"
+	case t.path != defaultDB:
+		return "wtb serve --db " + shellQuote(t.path)
+	}
+	return "wtb serve"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -121,6 +121,7 @@ func TestDemo(t *testing.T) {
 		"[!] Rolled back to checkpoint '3' (2 nodes reverted)",
 		"[+] Execution completed (8 nodes, 8 checkpoints) [21210.0ms]",
 		"wtb audit show " + exec + " --all --debug",
+		"Open it in the console: run wtb serve --db " + db + ", then open http://127.0.0.1:8420/executions/" + exec,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q", want)
