@@ -106,7 +106,7 @@ var routeTable = []Route{
 			{Name: "until", Type: "string", Description: "executions started before this RFC 3339 time"},
 		}, pageParams...),
 		Sample: Sample{Query: "limit=10"},
-		handle:  (*Server).handleExecutions,
+		handle: (*Server).handleExecutions,
 	},
 	{
 		Method: "GET", Path: "/v1/executions/{id}/summary", Name: "summary", Scope: ScopeRead,
