@@ -64,6 +64,10 @@ func startInstance(t *testing.T, dsn, schema string, opts httpapi.Options) *inst
 	return &instance{url: "http://" + ln.Addr().String(), store: st, srv: srv}
 }
 
+// streamHTTP reads the live streams of the tests; a stream outliving the
+// test's own deadline fails instead of hanging.
+var streamHTTP = &http.Client{Timeout: 3 * time.Minute}
+
 // streamClient follows audit:* from seq 0 by reading a few entries at a
 // time from one instance, disconnecting, and resuming on the next one.
 type streamClient struct {
@@ -86,7 +90,7 @@ func (c *streamClient) readSome(ctx context.Context, base string, n int) error {
 		return err
 	}
 	req.Header.Set("Last-Event-ID", strconv.FormatInt(c.last, 10))
-	res, err := http.DefaultClient.Do(req)
+	res, err := streamHTTP.Do(req)
 	if err != nil {
 		return ctxOr(ctx, err)
 	}
@@ -124,7 +128,7 @@ func (c *streamClient) follow(ctx context.Context, base string, ready chan struc
 	if err != nil {
 		return err
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := streamHTTP.Do(req)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,13 @@
 --
 -- The channel is 'wtb_entries_' followed by the md5 of the schema name in
 -- hex (an identifier of 44 bytes, whatever the schema's length).
-CREATE FUNCTION entries_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION entries_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('wtb_entries_' || md5(TG_TABLE_SCHEMA), '');
     RETURN NULL;
 END
 $$;
 
+DROP TRIGGER IF EXISTS entries_notify ON entries;
 CREATE TRIGGER entries_notify AFTER INSERT ON entries
     FOR EACH STATEMENT EXECUTE FUNCTION entries_notify();
