@@ -67,6 +67,11 @@ type Options struct {
 	// order. The default (false) flushes every commit: what Append reports
 	// recorded survives any crash.
 	AsyncCommit bool
+	// ReadOnly opens an existing store for reading only: Open creates and
+	// migrates nothing (a missing schema or table is ErrNoSchema, an older
+	// one ErrSchemaOutdated) and the sessions are read-only, so Append
+	// fails.
+	ReadOnly bool
 }
 
 // Store is an audit.Store on PostgreSQL, safe for concurrent use by many
@@ -166,6 +171,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.AsyncCommit {
 		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	}
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	cfg.MaxConns = DefaultMaxConns
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
@@ -184,10 +192,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return migrate(ctx, c.Conn(), schema) })
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: migrate schema %q: %w", schema, err)
+	if opts.ReadOnly {
+		err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return checkSchema(ctx, c.Conn(), schema) })
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: schema %q: %w", schema, err)
+		}
+	} else {
+		err = pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return migrate(ctx, c.Conn(), schema) })
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: migrate schema %q: %w", schema, err)
+		}
 	}
 	s := &Store{
 		pool:      pool,

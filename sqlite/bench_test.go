@@ -19,8 +19,6 @@ import (
 	"github.com/wtbdev/wtb/sqlite"
 )
 
-var drivers = []sqlite.Driver{sqlite.DriverCgo, sqlite.DriverPure}
-
 // cpuTime is the CPU time (user + system) this process has used. On a
 // shared machine, rows per CPU second is steadier than rows per second.
 func cpuTime() time.Duration {

@@ -136,7 +136,7 @@ func TestCrashSafety(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		db, err := sql.Open("sqlite3", "file:"+path+"?_query_only=1")
+		db, err := sql.Open(string(sqlite.DefaultDriver), "file:"+path+"?mode=ro")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -88,6 +88,11 @@ type Options struct {
 	// without a copy, which keeps queries over large files fast; an I/O
 	// error on a mapped page kills the process instead of failing a query.
 	MmapMiB int
+	// ReadOnly opens an existing database for reading only: Open never
+	// creates the file or the schema (a missing file is an error wrapping
+	// fs.ErrNotExist, a missing schema ErrNoSchema), the file needs only
+	// read permission, and Append fails with ErrReadOnly.
+	ReadOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -125,6 +130,23 @@ const (
 // newer version of this package.
 var ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this program")
 
+// Errors of a read-only Open (Options.ReadOnly) and its Store.
+var (
+	// ErrNoSchema: the file holds no audit schema (an empty file, or a
+	// SQLite database of something else).
+	ErrNoSchema = errors.New("sqlite: no audit trail in this file")
+	// ErrSchemaOutdated: the schema predates this program; opening the
+	// database once for writing migrates it.
+	ErrSchemaOutdated = errors.New("sqlite: database schema is older than this program")
+	// ErrReadOnly: Append on a Store opened read-only.
+	ErrReadOnly = errors.New("sqlite: database opened read-only")
+)
+
+// FileMode is the permission of a database file Open creates: the audit
+// trail may hold inputs and outputs of workflows, so only its owner reads
+// it. SQLite gives the -wal and -shm files the database file's permission.
+const FileMode = 0o600
+
 // Store is an audit.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
 	path string
@@ -161,6 +183,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: invalid sync mode %d", path, opts.Sync)
 	}
 	s := &Store{path: path, opts: opts, wsem: make(chan struct{}, 1)}
+	if opts.ReadOnly {
+		if err := s.openReadOnly(ctx); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s read-only: %w", path, err)
+		}
+		return s, nil
+	}
+	if err := createFile(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	var err error
 	if s.wdb, err = sql.Open(string(opts.Driver), dsn(path, opts, false)); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -267,7 +298,9 @@ func dsn(path string, o Options, reader bool) string {
 	switch o.Driver {
 	case DriverCgo:
 		v.Set("_busy_timeout", fmt.Sprint(busy))
-		v.Set("_journal_mode", "WAL")
+		if !o.ReadOnly { // a read-only connection changes nothing
+			v.Set("_journal_mode", "WAL")
+		}
 		v.Set("_synchronous", sync)
 		v.Set("_txlock", "immediate")
 		v.Set("_cache_size", fmt.Sprint(-cache))
@@ -275,15 +308,23 @@ func dsn(path string, o Options, reader bool) string {
 			v.Set("_txlock", "deferred")
 			v.Set("_query_only", "1")
 		}
+		if o.ReadOnly {
+			v.Set("mode", "ro")
+		}
 	default:
 		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy))
-		v.Add("_pragma", "journal_mode(WAL)")
+		if !o.ReadOnly {
+			v.Add("_pragma", "journal_mode(WAL)")
+		}
 		v.Add("_pragma", fmt.Sprintf("synchronous(%s)", sync))
 		v.Add("_pragma", fmt.Sprintf("cache_size(%d)", -cache))
 		v.Set("_txlock", "immediate")
 		if reader {
 			v.Set("_txlock", "deferred")
 			v.Add("_pragma", "query_only(1)")
+		}
+		if o.ReadOnly {
+			v.Set("mode", "ro")
 		}
 	}
 	// SQLite decodes %XX in URI file names and ends them at '?' or '#'.
@@ -358,10 +399,13 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.stopCkpt)
-	<-s.ckptDone
-	s.w.close(s.writer)
-	errs := []error{s.writer.Close(), s.wdb.Close(), s.rdb.Close(), s.cdb.Close()}
+	errs := []error{s.rdb.Close()}
+	if !s.opts.ReadOnly {
+		close(s.stopCkpt)
+		<-s.ckptDone
+		s.w.close(s.writer)
+		errs = append(errs, s.writer.Close(), s.wdb.Close(), s.cdb.Close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
 	}

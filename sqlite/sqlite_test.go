@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +33,7 @@ func openTemp(t testing.TB, opts sqlite.Options) *sqlite.Store {
 // modernc.org/sqlite's translated C (slowly) and our code is the same for
 // both drivers.
 func TestConformance(t *testing.T) {
-	for _, d := range []sqlite.Driver{sqlite.DriverCgo, sqlite.DriverPure} {
+	for _, d := range drivers {
 		t.Run(string(d), func(t *testing.T) {
 			if raceEnabled && d != sqlite.DefaultDriver {
 				t.Skipf("driver %s: skipped under -race (run go test without -race)", d)
@@ -104,6 +105,7 @@ func TestPathCharacters(t *testing.T) {
 		{sqlite.DriverPure, "with space.db"}, {sqlite.DriverPure, "100%25.db"}, {sqlite.DriverPure, "ünï😀.db"},
 	} {
 		t.Run(string(tc.driver)+"/"+tc.name, func(t *testing.T) {
+			skipUnavailable(t, tc.driver)
 			path := filepath.Join(t.TempDir(), tc.name)
 			s, err := sqlite.Open(context.Background(), path, sqlite.Options{Driver: tc.driver})
 			if err != nil {
@@ -124,7 +126,7 @@ func TestPathCharacters(t *testing.T) {
 // reads back; seqs continue after a reopen.
 func TestModes(t *testing.T) {
 	ctx := context.Background()
-	for _, d := range []sqlite.Driver{sqlite.DriverCgo, sqlite.DriverPure} {
+	for _, d := range drivers {
 		for _, sm := range []sqlite.Sync{sqlite.SyncNormal, sqlite.SyncFull} {
 			t.Run(fmt.Sprintf("%s/%s", d, sm), func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "wtb.db")
@@ -195,7 +197,7 @@ func TestMigrations(t *testing.T) {
 			t.Fatalf("concurrent Open %d: %v", i, err)
 		}
 	}
-	db, err := sql.Open("sqlite3", "file:"+path)
+	db, err := sql.Open(string(sqlite.DefaultDriver), "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,5 +298,13 @@ func TestTwoStoresOneFile(t *testing.T) {
 				t.Fatalf("store %d: seq %d after %d", i, all[k].Seq, all[k-1].Seq)
 			}
 		}
+	}
+}
+
+// skipUnavailable skips a test of a driver this build does not have.
+func skipUnavailable(t *testing.T, d sqlite.Driver) {
+	t.Helper()
+	if !slices.Contains(drivers, d) {
+		t.Skipf("driver %s is not in this build (built without cgo)", d)
 	}
 }

@@ -244,6 +244,9 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		return audit.AppendResult{}, err
 	}
 	defer s.mu.RUnlock()
+	if s.opts.ReadOnly {
+		return audit.AppendResult{}, fmt.Errorf("sqlite: append to %s: %w", s.path, ErrReadOnly)
+	}
 	if len(entries) == 0 {
 		return audit.AppendResult{}, nil
 	}

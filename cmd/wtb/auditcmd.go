@@ -39,7 +39,7 @@ var auditShowCmd = &cobra.Command{
 last 30 entries (--all for every entry), debug entries hidden unless --debug.`,
 	Args: argsExactly(1, "an execution id"),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		st, err := openStore(cmd.Context(), globalStore)
+		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ execution or workflow id, ASCII letters without case), --since and --until
 		if err != nil {
 			return err
 		}
-		st, err := openStore(cmd.Context(), globalStore)
+		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ var auditSummaryCmd = &cobra.Command{
 	Short: "Print an execution's summary as JSON",
 	Args:  argsExactly(1, "an execution id"),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		st, err := openStore(cmd.Context(), globalStore)
+		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ reference's keys (timestamp in RFC 3339 UTC, event_type, severity, message,
 execution_id, node_id, details, error, duration_ms).`,
 	Args: argsExactly(0, ""),
 	RunE: func(cmd *cobra.Command, _ []string) error {
-		st, err := openStore(cmd.Context(), globalStore)
+		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}

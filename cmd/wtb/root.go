@@ -25,8 +25,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -118,6 +120,9 @@ type storeTarget struct {
 	path string // SQLite file
 	dsn  string // PostgreSQL DSN
 	sync sqlite.Sync
+	// readOnly opens an existing store without creating or migrating
+	// anything (the read commands).
+	readOnly bool
 }
 
 // String describes the target without credentials.
@@ -191,7 +196,9 @@ func (o *storeOptions) resolve() (storeTarget, error) {
 	return t, nil
 }
 
-// openStore opens the audit store chosen by o (--db/WTB_DB,
+// openStore opens the audit store chosen by o for writing, creating and
+// migrating it if needed (read commands use openStoreForReading). It opens
+// the store chosen by o (--db/WTB_DB,
 // --store/WTB_STORE, --sync/WTB_SYNC; flags win over the environment).
 // The caller closes it.
 func openStore(ctx context.Context, o *storeOptions) (audit.Store, error) {
@@ -202,24 +209,52 @@ func openStore(ctx context.Context, o *storeOptions) (audit.Store, error) {
 	return openTarget(ctx, t)
 }
 
+// openStoreForReading opens the audit store chosen by o for reading only:
+// every command that only reads (audit list, show, summary, export and the
+// like) opens its store so, and never creates a database file or schema.
+// A missing one is a clear error.
+func openStoreForReading(ctx context.Context, o *storeOptions) (audit.Store, error) {
+	t, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	t.readOnly = true
+	return openTarget(ctx, t)
+}
+
 // openTarget opens a resolved store.
 func openTarget(ctx context.Context, t storeTarget) (audit.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
+	var st audit.Store
+	var err error
 	switch t.kind {
 	case "postgres":
-		st, err := postgres.Open(ctx, t.dsn, postgres.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("opening %s: %w", t, err)
-		}
-		return st, nil
+		st, err = postgres.Open(ctx, t.dsn, postgres.Options{ReadOnly: t.readOnly})
 	default:
-		st, err := sqlite.Open(ctx, t.path, sqlite.Options{Sync: t.sync})
-		if err != nil {
-			return nil, fmt.Errorf("opening %s: %w", t, err)
-		}
-		return st, nil
+		st, err = sqlite.Open(ctx, t.path, sqlite.Options{Sync: t.sync, ReadOnly: t.readOnly})
 	}
+	if err != nil {
+		return nil, openError(t, err)
+	}
+	return st, nil
+}
+
+// openError explains why a store could not be opened, in terms of what
+// the user can do about it.
+func openError(t storeTarget, err error) error {
+	const creators = "wtb demo, wtb import and wtb serve create one; --db or " + envDB + " chooses another"
+	switch {
+	case t.kind == "sqlite" && t.readOnly && errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no audit database at %s (read commands never create one: %s)", t.path, creators)
+	case t.kind == "sqlite" && errors.Is(err, sqlite.ErrNoSchema):
+		return fmt.Errorf("%s holds no audit trail: it is empty or another program's file (read commands never create one: %s)", t.path, creators)
+	case t.kind == "postgres" && errors.Is(err, postgres.ErrNoSchema):
+		return fmt.Errorf("%s holds no audit trail (read commands never create one: wtb import or wtb serve with --store creates it)", t)
+	case t.kind == "sqlite" && errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("opening %s: permission denied (check the permissions of the file and of its directory)", t)
+	}
+	return fmt.Errorf("opening %s: %w", t, err)
 }
 
 // redactDSN hides a password in a URL-form DSN.
