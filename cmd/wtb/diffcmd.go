@@ -23,7 +23,7 @@ every aligned node run and of every node, and the summary fields that differ.
 --json prints the comparison as the API answers it.`,
 	Args: argsExactly(2, "two execution ids"),
 	RunE: func(cmd *cobra.Command, args []string) error {
-		st, err := openStore(cmd.Context(), globalStore)
+		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}

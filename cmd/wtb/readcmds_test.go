@@ -23,6 +23,7 @@ var readCommands = [][]string{
 	{"audit", "show", "some-execution"},
 	{"audit", "summary", "some-execution"},
 	{"audit", "export"},
+	{"audit", "diff", "execution-a", "execution-b"},
 }
 
 func TestReadCommandsCreateNothing(t *testing.T) {
