@@ -20,11 +20,11 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 	m := &metrics{
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wtb_events_ingested_total",
-			Help: "Events recorded through POST /v1/events, by wire name (duplicates excluded).",
+			Help: "Events recorded through the ingest routes (/v1/events, /v1/langgraph/events, /v1/traces), by wire name (duplicates excluded).",
 		}, []string{"event_type"}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wtb_events_duplicate_total",
-			Help: "Events received through POST /v1/events that were already recorded.",
+			Help: "Events received through the ingest routes that were already recorded.",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wtb_http_requests_rejected_total",

@@ -82,6 +82,19 @@ var routeTable = []Route{
 		handle:  (*Server).handleIngest,
 	},
 	{
+		Method: "POST", Path: "/v1/langgraph/events", Name: "langgraph", Scope: ScopeIngest,
+		Summary: "Ingest a LangGraph event stream (astream_events / streamEvents v2 records, NDJSON), recorded as it arrives",
+		Params:  langGraphParams,
+		Sample:  Sample{ContentType: MediaNDJSON, Body: sampleLangGraph},
+		handle:  (*Server).handleLangGraph,
+	},
+	{
+		Method: "POST", Path: "/v1/traces", Name: "otlp", Scope: ScopeIngest,
+		Summary: "OTLP/HTTP trace ingest (protobuf or JSON, gzip): spans become workflow events",
+		Sample:  Sample{ContentType: "application/json", Body: sampleOTLP},
+		handle:  (*Server).handleOTLP,
+	},
+	{
 		Method: "GET", Path: "/v1/audit", Name: "audit", Scope: ScopeRead,
 		Summary: "Query audit entries in seq order, with cursor paging",
 		Params: append([]Param{

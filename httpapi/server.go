@@ -16,6 +16,7 @@ import (
 
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/bus"
+	"github.com/wtbdev/wtb/otlp"
 )
 
 // Defaults of Options.
@@ -99,6 +100,13 @@ type Options struct {
 	// Recorder configures the recorder the server writes through. Its
 	// OnCommit, when set, is called after the server's own.
 	Recorder audit.RecorderOptions
+	// OTLP chooses how POST /v1/traces records spans (inputs, outputs,
+	// LangGraph's internal nodes); see package otlp.
+	OTLP otlp.Options
+	// RecordIdleTimeout bounds the wait for the next record of a POST
+	// /v1/langgraph/events body, which a producer may stream while its
+	// graph runs (default DefaultRecordIdleTimeout).
+	RecordIdleTimeout time.Duration
 	// Logger receives request failures and the request log (default
 	// slog.Default()). Tokens are never logged.
 	Logger *slog.Logger
@@ -125,6 +133,7 @@ type Server struct {
 	mux     *http.ServeMux
 
 	metricsHandler http.Handler
+	bridges        *bridges // LangGraph and OTLP ingest
 
 	mu        sync.Mutex    // guards the stream counts and closed transitions
 	closing   chan struct{} // closed when live streams must end
@@ -170,6 +179,9 @@ func New(store audit.Store, opts Options) (*Server, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = DefaultReadyTimeout
 	}
+	if opts.RecordIdleTimeout <= 0 {
+		opts.RecordIdleTimeout = DefaultRecordIdleTimeout
+	}
 	if opts.MaxTimelineEntries <= 0 {
 		opts.MaxTimelineEntries = DefaultMaxTimeline
 	}
@@ -193,6 +205,7 @@ func New(store audit.Store, opts Options) (*Server, error) {
 		closing: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.reg, s)
+	s.bridges = newBridges(s.reg)
 	if opts.Follow != nil {
 		if opts.FollowPoll <= 0 {
 			opts.FollowPoll = DefaultFollowPoll

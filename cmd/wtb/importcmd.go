@@ -37,7 +37,7 @@ const (
 var importSkipInvalid bool
 
 var importCmd = &cobra.Command{
-	Use:   "import [--skip-invalid] FILE.jsonl|-",
+	Use:   "import [--skip-invalid] [--langgraph [options]] FILE.jsonl|-",
 	Short: "Import events from a JSON lines file (or - for standard input)",
 	Long: `Import events, one JSON object per line in the wire format, from FILE or from
 standard input (-). Blank lines are ignored.
@@ -49,12 +49,27 @@ lines are imported and the invalid ones reported.
 
 Import is idempotent: an event already recorded (same event_id) is counted as
 a duplicate and not recorded again, so importing a file twice records nothing
-new, and an import that was interrupted can simply be run again.`,
+new, and an import that was interrupted can simply be run again.
+
+With --langgraph the lines are LangGraph event stream records
+(astream_events / streamEvents v2, as POST /v1/langgraph/events takes them),
+turned into execution, node and LangGraph audit events; their ids derive from
+the records' run ids, so importing the same stream twice records it once.
+Records are at most 8 MiB. A record without a "timestamp" key is stamped with
+the time it is read, so durations are real only for streams written with
+timestamps.`,
 	Args: argsExactly(1, "a file name or - for standard input"),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		lg, err := langGraphOptions()
+		if err != nil {
+			return err
+		}
 		t, err := globalStore.resolve()
 		if err != nil {
 			return err
+		}
+		if importLG.enabled {
+			return runImportLangGraph(cmd.Context(), t, args[0], lg, importSkipInvalid, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		}
 		return runImport(cmd.Context(), t, args[0], importSkipInvalid, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 	},

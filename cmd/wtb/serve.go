@@ -28,6 +28,7 @@ const (
 	envStreamDelay  = "WTB_STREAM_DELAY"
 	envLogLevel     = "WTB_LOG_LEVEL"
 	envRequestLog   = "WTB_REQUEST_LOG"
+	envRecordIdle   = "WTB_RECORD_IDLE_TIMEOUT"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -43,6 +44,7 @@ var serveFlags struct {
 	streamDelay  time.Duration
 	logLevel     levelFlag
 	requestLog   levelFlag
+	recordIdle   time.Duration
 }
 
 // levelFlag is a log level flag: debug, info, warn or error, and off when
@@ -83,6 +85,11 @@ var serveCmd = &cobra.Command{
 	Long: `Serve the wtb HTTP API on --addr (default 127.0.0.1:8420, env WTB_ADDR):
 
   POST /v1/events                     ingest events (JSON, NDJSON, CloudEvents)
+  POST /v1/langgraph/events           a LangGraph event stream (astream_events /
+                                      streamEvents v2 records, NDJSON), recorded
+                                      as it arrives
+  POST /v1/traces                     OTLP/HTTP traces (protobuf or JSON, gzip):
+                                      point OTEL_EXPORTER_OTLP_ENDPOINT here
   GET  /v1/audit                      query entries (filters, cursor paging)
   GET  /v1/executions[/{id}/summary]  executions and their summaries
   GET  /v1/executions/{id}/timeline   the text timeline of 'wtb audit show'
@@ -93,6 +100,12 @@ Events are recorded into the store chosen by --db or --store; an ingest
 request is answered once its events are durable. --tokens FILE (env
 WTB_TOKENS) requires bearer tokens: one "TOKEN ingest,read" per line. Without
 tokens, serve refuses to listen on an address other machines can reach.
+
+Limits: --max-body bounds a request body (for /v1/langgraph/events, whose
+body is a stream, each record); --max-batch the events recorded per commit;
+a LangGraph stream waits at most --record-idle-timeout for its next record.
+The state kept between requests is bounded: 10,000 LangGraph executions in
+flight and 10,000 traces (the least recently used are forgotten first).
 
 SIGINT or SIGTERM stops accepting, finishes the requests in flight, ends the
 live streams, drains the recorder and exits 0.`,
@@ -115,6 +128,7 @@ func init() {
 	f.Var(&serveFlags.logLevel, "log-level", "least severe level logged: debug, info, warn or error (env "+envLogLevel+")")
 	serveFlags.requestLog = levelFlag{level: slog.LevelInfo, allowOff: true}
 	f.Var(&serveFlags.requestLog, "request-log", "level of the one line logged per request (method, route, status, bytes, duration), or off (env "+envRequestLog+")")
+	f.DurationVar(&serveFlags.recordIdle, "record-idle-timeout", httpapi.DefaultRecordIdleTimeout, "longest wait for the next record of a streamed LangGraph request (env "+envRecordIdle+")")
 	rootCmd.AddCommand(serveCmd)
 }
 
@@ -125,6 +139,7 @@ func serveEnv(cmd *cobra.Command) error {
 		{"addr", envAddr}, {"tokens", envTokens}, {"max-body", envMaxBody},
 		{"max-batch", envMaxBatch}, {"client-buffer", envClientBuffer}, {"heartbeat", envHeartbeat},
 		{"stream-delay", envStreamDelay}, {"log-level", envLogLevel}, {"request-log", envRequestLog},
+		{"record-idle-timeout", envRecordIdle},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -143,6 +158,8 @@ func serveEnv(cmd *cobra.Command) error {
 		return usagef("--client-buffer must be positive")
 	case serveFlags.heartbeat <= 0:
 		return usagef("--heartbeat must be positive")
+	case serveFlags.recordIdle <= 0:
+		return usagef("--record-idle-timeout must be positive")
 	case serveFlags.streamDelay < 0 || serveFlags.streamDelay > httpapi.MaxStreamDelay:
 		return usagef("--stream-delay must be between 0 and %s", httpapi.MaxStreamDelay)
 	}
@@ -196,14 +213,15 @@ func runServe(cmd *cobra.Command) error {
 
 	stderr := cmd.ErrOrStderr()
 	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{
-		Tokens:          tokens,
-		MaxBodyBytes:    serveFlags.maxBody,
-		MaxBatchEvents:  serveFlags.maxBatch,
-		ClientBuffer:    serveFlags.clientBuffer,
-		Heartbeat:       serveFlags.heartbeat,
-		StreamDelay:     streamDelayOption(serveFlags.streamDelay),
-		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
-		RequestLogLevel: serveFlags.requestLog.level,
+		Tokens:            tokens,
+		MaxBodyBytes:      serveFlags.maxBody,
+		MaxBatchEvents:    serveFlags.maxBatch,
+		ClientBuffer:      serveFlags.clientBuffer,
+		Heartbeat:         serveFlags.heartbeat,
+		StreamDelay:       streamDelayOption(serveFlags.streamDelay),
+		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
+		RequestLogLevel:   serveFlags.requestLog.level,
+		RecordIdleTimeout: serveFlags.recordIdle,
 	}))
 	if err != nil {
 		return err

@@ -32,20 +32,25 @@ if (mode === "stream") {
       res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}: ${body}`))));
     });
     req.on("error", reject);
+    req.flushHeaders(); // open the stream before the graph starts
     globalThis.wtbRequest = req;
   });
   const req = globalThis.wtbRequest;
+  // LangGraph's records carry no time; "timestamp" (Unix seconds) is wtb's
+  // optional key for when the producer saw each record, so that durations
+  // do not depend on how the network batches the stream.
+  const now = () => (performance.timeOrigin + performance.now()) / 1000;
   const graph = build();
   let root = null;
   try {
     for await (const record of graph.streamEvents(input, { ...config, version: "v2" })) {
       root ??= record;
-      req.write(JSON.stringify(record) + "\n");
+      req.write(JSON.stringify({ ...record, timestamp: now() }) + "\n");
     }
   } catch (err) {
     // streamEvents has no error record: say that the graph failed.
     req.write(JSON.stringify({
-      event: "on_chain_error", name: root?.name ?? "LangGraph", run_id: root?.run_id ?? "", metadata: root?.metadata ?? {}, tags: [],
+      event: "on_chain_error", name: root?.name ?? "LangGraph", run_id: root?.run_id ?? "", metadata: root?.metadata ?? {}, tags: [], timestamp: now(),
       data: { error: String(err.message ?? err), error_type: err.name ?? "Error" },
     }) + "\n");
   }

@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/otlp"
+)
+
+// sampleOTLP is the body of the OTLP route's sample: a request with no
+// spans.
+const sampleOTLP = `{"resourceSpans":[]}`
+
+// OTLP status codes (google.rpc.Code) of error answers.
+const (
+	rpcInvalidArgument   = 3
+	rpcResourceExhausted = 8
+	rpcUnavailable       = 14
+	rpcInternal          = 13
+	rpcUnauthenticated   = 16
+)
+
+// handleOTLP is OTLP/HTTP trace ingest: an ExportTraceServiceRequest in
+// protobuf or JSON, gzip or not. Every span becomes wtb events (package
+// otlp); the answer, in the request's encoding, comes once they are
+// durable, with partial_success counting the spans that could not be
+// recorded. Errors are answered with a google.rpc.Status body, as OTLP/HTTP
+// asks: 400 is not retried by exporters, 503 (with Retry-After) is.
+func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
+	ct := r.Header.Get("Content-Type")
+	media, _, err := mime.ParseMediaType(ct)
+	enc := otlp.Protobuf
+	switch {
+	case err == nil && media == otlp.MediaProtobuf:
+	case err == nil && media == otlp.MediaJSON:
+		enc = otlp.JSON
+	default:
+		return s.otlpError(w, enc, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q: send %s or %s", ct, otlp.MediaProtobuf, otlp.MediaJSON)))
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	body, e := s.readOTLPBody(w, r)
+	if e != nil {
+		return s.otlpError(w, enc, e)
+	}
+	td, err := otlp.DecodeRequest(body, enc)
+	if err != nil {
+		return s.otlpError(w, enc, newError(http.StatusBadRequest, CodeMalformedJSON, err.Error()))
+	}
+	events, res := s.bridges.otlp.Translate(nil, td, &s.opts.OTLP)
+	// A span whose events a store would refuse (an over-long name, text
+	// that is not UTF-8) is rejected whole and counted.
+	kept := events[:0]
+	from := 0
+	for _, end := range res.SpanEnds {
+		ok := true
+		for _, ev := range events[from:end] {
+			if err := audit.FromEvent(ev).Validate(); err != nil {
+				res.Reject(err.Error())
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, events[from:end]...)
+		}
+		from = end
+	}
+	recorded := res.Spans - res.Filtered - res.Rejected
+	// Record in time order: a request holds whole traces with their
+	// workflow span last (spans are exported as they end).
+	slices.SortStableFunc(kept, func(a, b event.Event) int { return a.EventTime().Compare(b.EventTime()) })
+	if _, _, e := s.recordEvents(r, kept); e != nil {
+		if e.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		return s.otlpError(w, enc, e)
+	}
+	s.bridges.spans.WithLabelValues("recorded").Add(float64(recorded))
+	s.bridges.spans.WithLabelValues("filtered").Add(float64(res.Filtered))
+	s.bridges.spans.WithLabelValues("rejected").Add(float64(res.Rejected))
+	var msg string
+	if res.Rejected > 0 {
+		msg = fmt.Sprintf("%d of %d spans rejected: %s", res.Rejected, res.Spans, strings.Join(res.Reasons, "; "))
+		if res.Rejected > len(res.Reasons) {
+			msg += "; ..."
+		}
+	}
+	out, err := otlp.EncodeResponse(enc, int64(res.Rejected), msg)
+	if err != nil {
+		return s.otlpError(w, enc, newError(http.StatusInternalServerError, CodeInternal, "encoding the answer: "+err.Error()))
+	}
+	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	h := w.Header()
+	h.Set("Content-Type", enc.MediaType())
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+	return nil
+}
+
+// otlpError answers e with a google.rpc.Status body in the request's
+// encoding, counts it like every error answer, and returns nil.
+func (s *Server) otlpError(w http.ResponseWriter, enc otlp.Encoding, e *apiError) *apiError {
+	code := int32(rpcInvalidArgument)
+	switch {
+	case e.status == http.StatusServiceUnavailable || e.status == StatusClientClosed:
+		code = rpcUnavailable
+	case e.status == http.StatusRequestEntityTooLarge:
+		code = rpcResourceExhausted
+	case e.status >= 500:
+		code = rpcInternal
+	case e.status == http.StatusUnauthorized:
+		code = rpcUnauthenticated
+	}
+	b, err := otlp.EncodeStatus(enc, code, e.message)
+	if err != nil {
+		return e
+	}
+	s.metrics.rejected.WithLabelValues(e.code).Inc()
+	if rw, ok := w.(*respWriter); ok {
+		rw.code = e.code
+	}
+	if e.status >= 500 {
+		s.metrics.failures.WithLabelValues("otlp").Inc()
+		s.log.Error("httpapi: request failed", "route", "otlp", "code", e.code, "error", e.message)
+	}
+	h := w.Header()
+	h.Set("Content-Type", enc.MediaType())
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// readOTLPBody reads the body, gunzipping it when its Content-Encoding is
+// gzip; MaxBodyBytes bounds it before and after decompression.
+func (s *Server) readOTLPBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	body, e := s.readBody(w, r)
+	if e != nil {
+		return nil, e
+	}
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+		return body, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, CodeMalformedJSON, "gzip body: "+err.Error())
+		}
+		var out bytes.Buffer
+		n, err := out.ReadFrom(io.LimitReader(zr, s.opts.MaxBodyBytes+1))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, newError(http.StatusBadRequest, CodeMalformedJSON, "gzip body: "+err.Error())
+		}
+		if n > s.opts.MaxBodyBytes {
+			return nil, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
+				fmt.Sprintf("decompressed body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
+		}
+		return out.Bytes(), nil
+	default:
+		return nil, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			"Content-Encoding "+strconv.Quote(enc)+": send gzip or no encoding")
+	}
+}
