@@ -7,6 +7,7 @@
 //	wtbload ingest [--clients 16] [--batch 100] [--events 500000] [--duration 30s]
 //	wtbload single [--clients 64] [--events 100000] [--duration 20s]
 //	wtbload sse    [--sse-clients 1000] [--rate 10000] [--duration 10s]
+//	wtbload otlp   [--clients 16] [--batch 500] [--json-batch 100] [--events 1000000] [--duration 30s]
 //
 // By default it starts the service in-process on a loopback port with a
 // fresh SQLite file in a temporary directory (--db to choose the file);
@@ -61,6 +62,7 @@ type config struct {
 	duration   time.Duration
 	rate       float64
 	sseClients int
+	jsonBatch  int
 }
 
 func main() {
@@ -83,6 +85,8 @@ func usage(w io.Writer) {
   single  N clients post one event per request; requests/s, p50/p99
   sse     K SSE clients follow audit:* while events are ingested at --rate;
           checks every client got every entry in order; throughput drop vs no clients
+  otlp    JSON event ingest, then N clients post OTLP protobuf batches of B spans
+          (whole GenAI workflow traces) to /v1/traces; spans/s acknowledged durable
 
 Run "wtbload MODE -h" for the flags of a mode.`)
 }
@@ -119,6 +123,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.IntVar(&cfg.clients, "clients", 8, "concurrent ingest clients")
 		fs.IntVar(&cfg.batch, "batch", 100, "events per ingest request")
 		cfg.events, cfg.duration = maxEvents, 10*time.Second
+	case "otlp":
+		fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients (both phases)")
+		fs.IntVar(&cfg.batch, "batch", 500, "spans per OTLP request (a multiple of 10: whole traces)")
+		fs.IntVar(&cfg.jsonBatch, "json-batch", 100, "events per request of the JSON ingest phase")
+		cfg.events, cfg.duration = 1_000_000, 30*time.Second
 	default:
 		usage(os.Stderr)
 		return fmt.Errorf("unknown mode %q", cfg.mode)
@@ -146,6 +155,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("--sse-clients must be in [0, %d]", maxSSEClients)
 	case cfg.mode == "sse" && cfg.rate == 0:
 		return errors.New("sse mode needs a --rate")
+	case cfg.mode == "otlp" && (cfg.batch%spansPerTrace != 0 || cfg.jsonBatch <= 0 || cfg.jsonBatch > maxBatch):
+		return fmt.Errorf("--batch must be a multiple of %d and --json-batch in [1, %d]", spansPerTrace, maxBatch)
 	}
 
 	if cfg.cpuProfile != "" {
@@ -167,6 +178,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	switch cfg.mode {
 	case "sse":
 		return runSSE(ctx, cfg, base, out)
+	case "otlp":
+		return runOTLPMode(ctx, cfg, base, out)
 	default:
 		return runIngestMode(ctx, cfg, base, out)
 	}
