@@ -145,6 +145,9 @@ func Compare(sa Summary, ea []Entry, sb Summary, eb []Entry) Comparison {
 			st.B = &xb[p[1]]
 		}
 		st.Differences = stepDifferences(st.A, st.B)
+		if st.Differences == nil {
+			st.Differences = []string{}
+		}
 		if st.A != nil && st.B != nil && st.A.Run != nil && st.B.Run != nil &&
 			st.A.Run.DurationMS != nil && st.B.Run.DurationMS != nil {
 			d := *st.B.Run.DurationMS - *st.A.Run.DurationMS

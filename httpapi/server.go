@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,6 +108,10 @@ type Options struct {
 	// /v1/langgraph/events body, which a producer may stream while its
 	// graph runs (default DefaultRecordIdleTimeout).
 	RecordIdleTimeout time.Duration
+	// UI, when set, answers the GET and HEAD requests that no route
+	// matches, outside /v1/: the web console (package console). It reads
+	// data through the routes like any other client.
+	UI http.Handler
 	// Logger receives request failures and the request log (default
 	// slog.Default()). Tokens are never logged.
 	Logger *slog.Logger
@@ -252,6 +257,11 @@ func (s *Server) routes() {
 // matches is answered 404 or 405 as a JSON error.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	if pattern == "" && s.opts.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		!strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.opts.UI.ServeHTTP(w, r)
+		return
+	}
 	if pattern == "" {
 		// No route: the mux answers 404 or 405 (with Allow) in plain
 		// text; answer its status as a JSON error instead.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/console"
 	"github.com/wtbdev/wtb/httpapi"
 )
 
@@ -222,6 +223,7 @@ func runServe(cmd *cobra.Command) error {
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
 		RequestLogLevel:   serveFlags.requestLog.level,
 		RecordIdleTimeout: serveFlags.recordIdle,
+		UI:                console.Handler(),
 	}))
 	if err != nil {
 		return err
@@ -236,6 +238,7 @@ func runServe(cmd *cobra.Command) error {
 		auth = strconv.Itoa(tokens.Len()) + " tokens"
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wtb: listening on http://%s (%s, %s)\n", ln.Addr(), target, auth)
+	fmt.Fprintf(cmd.OutOrStdout(), "wtb: console at http://%s/\n", ln.Addr())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
