@@ -26,8 +26,11 @@ var ErrInvalidFilter = errors.New("audit: invalid filter")
 
 // Size limits of an entry, checked by Entry.Validate.
 const (
-	// MaxIDSize bounds EventID, SourceType, Type, ExecutionID and NodeID, in bytes.
-	MaxIDSize = 256
+	// MaxIDSize bounds EventID, SourceType, Type, ExecutionID and NodeID, in
+	// bytes. The reference bounds none of them; 1 KiB holds every id seen in
+	// practice (LangGraph thread ids, nested node paths) and keeps two of
+	// them within one PostgreSQL index entry (at most 2,704 bytes).
+	MaxIDSize = 1024
 	// MaxTextSize bounds Message and Error, in bytes.
 	MaxTextSize = 1 << 20
 	// MaxDetailsSize bounds Details, in bytes.
@@ -80,7 +83,11 @@ func (e Entry) Validate() error {
 		{"error", e.Error, MaxTextSize},
 	} {
 		if len(f.v) > f.max {
-			return fmt.Errorf("%w: event %s: %s longer than %d bytes", ErrInvalidEntry, e.EventID, f.name, f.max)
+			limit := "text"
+			if f.max == MaxIDSize {
+				limit = "identifiers"
+			}
+			return fmt.Errorf("%w: event %s: %s is %d bytes, over the %d-byte limit of %s", ErrInvalidEntry, shortID(e.EventID), f.name, len(f.v), f.max, limit)
 		}
 		if !utf8.ValidString(f.v) || strings.IndexByte(f.v, 0) >= 0 {
 			return fmt.Errorf("%w: event %s: %s is not valid UTF-8 text", ErrInvalidEntry, e.EventID, f.name)
@@ -252,4 +259,16 @@ type Watcher interface {
 	Watch(ctx context.Context, wake func()) error
 	// LastSeq returns the highest seq committed, 0 for an empty store.
 	LastSeq(ctx context.Context) (int64, error)
+}
+
+// shortID returns an id for an error message, cut to 64 bytes.
+func shortID(id string) string {
+	if len(id) <= 64 {
+		return id
+	}
+	cut := 61
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return id[:cut] + "..."
 }

@@ -419,8 +419,12 @@ func testRoundTrip(t *testing.T, s audit.Store) {
 			e.NodeID = "n'1"
 		}},
 		{"ids at size limit", func(e *audit.Entry) {
-			e.NodeID = strings.Repeat("n", audit.MaxIDSize)
-			e.EventID = strings.Repeat("e", audit.MaxIDSize-len(e.EventID)) + e.EventID
+			// Random text: a store that compresses keys (PostgreSQL's index
+			// entries) must hold ids at the limit that do not compress.
+			e.NodeID = incompressible(audit.MaxIDSize)
+			e.ExecutionID = incompressible(audit.MaxIDSize)
+			e.SourceType = incompressible(audit.MaxIDSize)
+			e.EventID = incompressible(audit.MaxIDSize-len(e.EventID)) + e.EventID
 		}},
 	}
 	want := make([]audit.Entry, len(tests))
@@ -1347,4 +1351,14 @@ func testClosed(t *testing.T, s audit.Store) {
 			t.Errorf("%s after Close: error %v, want one wrapping audit.ErrClosed", c.name, err)
 		}
 	}
+}
+
+// incompressible returns n bytes of random letters and digits.
+func incompressible(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+	return string(b)
 }
