@@ -58,7 +58,7 @@
 //	ExecutionStarted    execution_started    info     Execution started for workflow '{workflow_name}'
 //	                    exec=execution_id node=—   details: workflow_id, breakpoints
 //	ExecutionCompleted  execution_completed  success  Execution completed ({nodes_executed} nodes, {checkpoints_created} checkpoints)
-//	                    exec=execution_id; duration_ms   details: final_state_keys (sorted: see below)
+//	                    exec=execution_id; duration_ms   details: final_state_keys (document order: see below)
 //	ExecutionFailed     execution_failed     error    Execution failed at node '{failed_at_node}'
 //	                    exec=execution_id node=failed_at_node; error; duration_ms   details: {}
 //	ExecutionPaused     execution_paused     info     Execution paused: {reason}
@@ -260,11 +260,12 @@
 //	OrphanCleanupCompleted      orphan_cleanup_completed       info     Orphan cleanup completed: {orphans_cleaned} of {orphans_found} cleaned ({n} errors)
 //	                            (warning when there are errors)   details: orphans_found, orphans_cleaned, space_freed_mb, errors (first 5)
 //
-// One known difference from the reference: event.Map (final_state and other
-// free-form maps) is a Go map and does not keep the insertion order of its
-// keys, so final_state_keys lists the keys sorted where the reference lists
-// them in insertion order. Maps inside details (variants, metrics,
-// resources) are written with sorted keys, which is the same JSON value.
+// final_state_keys lists the keys of final_state in the order of the
+// document the event was decoded from, as the reference lists them in
+// insertion order (ExecutionCompleted.FinalStateKeys); an event built in Go
+// has no such order and lists them sorted. Maps inside details (variants,
+// metrics, resources) are written with sorted keys, which is the same JSON
+// value.
 //
 // The reference's audit types state_modified, breakpoint_hit,
 // variant_started and variant_completed exist as constants but no event

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -41,7 +40,7 @@ func FromEvent(ev event.Event) Entry {
 		e.ExecutionID = ev.ExecutionID
 		e.DurationMS = fptr(ev.DurationMS)
 		o := newObject(112 + 16*len(ev.FinalState))
-		o.strs("final_state_keys", mapKeys(ev.FinalState), -1)
+		o.strs("final_state_keys", ev.FinalStateKeys(), -1)
 		e.Details = o.done()
 		m := o.message()
 		m = append(m, "Execution completed ("...)
@@ -998,14 +997,4 @@ func mapOrEmpty(m event.Map) any {
 		return map[string]any{}
 	}
 	return map[string]any(m)
-}
-
-// mapKeys returns the keys of m, sorted (a Go map keeps no insertion order).
-func mapKeys(m event.Map) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -108,6 +108,25 @@ func (w *encoder) strings(s []string, empty bool) {
 // (Map), null otherwise.
 func (w *encoder) anyMap(m map[string]any, empty bool) { writeMap(w, m, empty, (*encoder).any) }
 
+// orderedMap writes m with its keys in order when order lists exactly its
+// keys (the order of the document it was decoded from), else as anyMap.
+func (w *encoder) orderedMap(m map[string]any, order []string, empty bool) {
+	if !keyOrderValid(m, order) {
+		w.anyMap(m, empty)
+		return
+	}
+	w.b = append(w.b, '{')
+	for i, k := range order {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(k)
+		w.b = append(w.b, ':')
+		w.any(m[k])
+	}
+	w.b = append(w.b, '}')
+}
+
 // floatMap writes an object of numbers; a nil map is {} when empty is set
 // (FloatMap), null otherwise.
 func (w *encoder) floatMap(m map[string]float64, empty bool) { writeMap(w, m, empty, (*encoder).float) }

@@ -323,7 +323,7 @@ func (e *ExecutionCompleted) MarshalJSON() ([]byte, error) {
 	w.raw(`,"workflow_id":`)
 	w.str(e.WorkflowID)
 	w.raw(`,"final_state":`)
-	w.anyMap(e.FinalState, true)
+	w.orderedMap(e.FinalState, e.finalStateOrder, true)
 	w.raw(`,"duration_ms":`)
 	w.float(e.DurationMS)
 	w.raw(`,"nodes_executed":`)
@@ -383,7 +383,7 @@ func (e *ExecutionCompleted) decodeField(d *decoder, key string) bool {
 		d.fString(&e.WorkflowID, "workflow_id")
 		d.mark(4)
 	case "final_state":
-		d.fAnyMap((*map[string]any)(&e.FinalState), "final_state", "event.Map")
+		d.fOrderedMap((*map[string]any)(&e.FinalState), &e.finalStateOrder, "final_state", "event.Map")
 		d.mark(5)
 	case "duration_ms":
 		d.fFloat(&e.DurationMS, "duration_ms", "float64")

@@ -115,6 +115,7 @@ func (e *ExecutionCompleted) refUnmarshal(b []byte) error {
 	if err := finishDecode(typeExecutionCompleted, b, unmarshalWire(b, &w), w.EventType, w.Timestamp.set, &e.Base); err != nil {
 		return err
 	}
+	e.finalStateOrder = refKeyOrder(b, "final_state")
 	if e.FinalState == nil {
 		e.FinalState = Map{}
 	}

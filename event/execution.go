@@ -1,5 +1,10 @@
 package event
 
+import (
+	"maps"
+	"slices"
+)
+
 // ExecutionStarted reports that a workflow execution started. It is the
 // reference's ExecutionStartedEvent.
 //
@@ -45,10 +50,26 @@ type ExecutionCompleted struct {
 	Base
 	ExecutionID        string  `json:"execution_id"`
 	WorkflowID         string  `json:"workflow_id"`
-	FinalState         Map     `json:"final_state"`
+	FinalState         Map     `json:"final_state" order:"finalStateOrder"`
 	DurationMS         float64 `json:"duration_ms"`
 	NodesExecuted      int64   `json:"nodes_executed"`
 	CheckpointsCreated int64   `json:"checkpoints_created"`
+
+	// finalStateOrder is the order of FinalState's keys in the decoded
+	// document, nil when they were sorted (see FinalStateKeys).
+	finalStateOrder []string
+}
+
+// FinalStateKeys returns the keys of FinalState in the order of the
+// document the event was decoded from, as the reference lists them (a
+// Python dict keeps insertion order); Encode writes final_state in that
+// order too. For an event built in Go, or once FinalState no longer has
+// exactly the decoded keys, the keys come sorted.
+func (e *ExecutionCompleted) FinalStateKeys() []string {
+	if keyOrderValid(e.FinalState, e.finalStateOrder) {
+		return slices.Clone(e.finalStateOrder)
+	}
+	return slices.Sorted(maps.Keys(e.FinalState))
 }
 
 // ExecutionFailed reports that an execution failed. It is the reference's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -237,3 +238,43 @@ func (t wireTime) MarshalJSON() ([]byte, error) {
 }
 
 func marshalWire(v any) ([]byte, error) { return json.Marshal(v) }
+
+// refKeyOrder returns the keys of the top-level field's object value in
+// document order (a repeated key keeps its first place), or nil when they
+// are sorted or the value is not an object: what the fast decoder keeps of
+// an ordered Map field, found with encoding/json's tokenizer.
+func refKeyOrder(doc []byte, field string) []string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(doc, &top) != nil {
+		return nil
+	}
+	raw, ok := top[field]
+	if !ok {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k := tok.(string)
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	if slices.IsSorted(keys) {
+		return nil
+	}
+	return keys
+}

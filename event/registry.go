@@ -118,6 +118,9 @@ func jsonFields(rt reflect.Type) []string {
 			out = append(out, jsonFields(f.Type)...)
 			continue
 		}
+		if !f.IsExported() {
+			continue // state of the codec, not a wire field
+		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		out = append(out, name)
 	}

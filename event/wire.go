@@ -724,6 +724,47 @@ func (d *decoder) fAnyMap(p *map[string]any, field, goType string) {
 	}
 }
 
+// fOrderedMap reads a JSON object of any values as fAnyMap does and sets
+// *order to its keys in the order of the document (a repeated key keeps
+// its first place, as in a Python dict), or nil when they are sorted.
+func (d *decoder) fOrderedMap(p *map[string]any, order *[]string, field, goType string) {
+	*order = nil
+	if d.data[d.pos] != '{' {
+		d.fAnyMap(p, field, goType)
+		return
+	}
+	m := make(map[string]any)
+	var keys []string
+	sorted := true
+	d.container('}', func() {
+		k := d.key
+		if _, dup := m[k]; !dup {
+			if len(keys) > 0 && k < keys[len(keys)-1] {
+				sorted = false
+			}
+			keys = append(keys, k)
+		}
+		m[k] = d.value()
+	})
+	*p = m
+	if !sorted {
+		*order = keys
+	}
+}
+
+// keyOrderValid reports whether order lists exactly the keys of m.
+func keyOrderValid(m map[string]any, order []string) bool {
+	if order == nil || len(order) != len(m) {
+		return false
+	}
+	for _, k := range order {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // list reads a JSON array of any values (List).
 func (d *decoder) fList(p *[]any, field string) {
 	switch d.data[d.pos] {

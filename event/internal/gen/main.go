@@ -48,6 +48,9 @@ var files = []struct{ file, category string }{
 
 type field struct {
 	name, goType, json, def string
+	// order names the unexported []string field that keeps the key order
+	// of this Map field as decoded (tag order:"<field>").
+	order string
 }
 
 type eventType struct {
@@ -115,7 +118,10 @@ func main() {
 				st := reflect.StructTag(tag)
 				j, _, _ := strings.Cut(st.Get("json"), ",")
 				for _, n := range fl.Names {
-					et.fields = append(et.fields, field{name: n.Name, goType: types.ExprString(fl.Type), json: j, def: st.Get("default")})
+					if !ast.IsExported(n.Name) {
+						continue // state of the codec, not a wire field
+					}
+					et.fields = append(et.fields, field{name: n.Name, goType: types.ExprString(fl.Type), json: j, def: st.Get("default"), order: st.Get("order")})
 				}
 			}
 			all = append(all, et)
@@ -286,6 +292,9 @@ func fieldEncoder(f field) string {
 	case "[]string":
 		return "w.strings(" + v + ", false)"
 	case "Map":
+		if f.order != "" {
+			return "w.orderedMap(" + v + ", e." + f.order + ", true)"
+		}
 		return "w.anyMap(" + v + ", true)"
 	case "map[string]any":
 		return "w.anyMap(" + v + ", false)"
@@ -328,6 +337,9 @@ func fieldDecoder(f field) string {
 	case "[]string":
 		return "d.fStrings(" + p + ", " + j + ", \"[]string\")"
 	case "Map":
+		if f.order != "" {
+			return "d.fOrderedMap((*map[string]any)(" + p + "), &e." + f.order + ", " + j + ", \"event.Map\")"
+		}
 		return "d.fAnyMap((*map[string]any)(" + p + "), " + j + ", \"event.Map\")"
 	case "map[string]any":
 		return "d.fAnyMap(" + p + ", " + j + ", \"map[string]interface {}\")"
@@ -403,6 +415,23 @@ func writeRef(b *bytes.Buffer, et eventType) {
 		if nonNil[f.goType] {
 			colls = append(colls, f)
 		}
+	}
+	var ordered []field
+	for _, f := range et.fields {
+		if f.order != "" {
+			ordered = append(ordered, f)
+		}
+	}
+	if len(ordered) > 0 {
+		fmt.Fprintf(b, "\tif err := finishDecode(type%s, b, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base); err != nil {\n\t\treturn err\n\t}\n", n, docType)
+		for _, f := range ordered {
+			fmt.Fprintf(b, "\te.%s = refKeyOrder(b, %q)\n", f.order, f.json)
+		}
+		for _, f := range colls {
+			fmt.Fprintf(b, "\tif e.%s == nil {\n\t\te.%s = %s{}\n\t}\n", f.name, f.name, f.goType)
+		}
+		b.WriteString("\treturn nil\n}\n\n")
+		return
 	}
 	if len(colls) == 0 {
 		fmt.Fprintf(b, "\treturn finishDecode(type%s, b, unmarshalWire(b, &w), %s, w.Timestamp.set, &e.Base)\n}\n\n", n, docType)
