@@ -51,7 +51,7 @@ func TestExecutionsBackfill(t *testing.T) {
 	s.Close()
 
 	// Back to the first schema version.
-	db, err := sql.Open("sqlite3", "file:"+path)
+	db, err := sql.Open(string(sqlite.DefaultDriver), "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wtbdev/wtb/postgres/pgtest"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // readCommands are the commands that only read, with the arguments they
@@ -181,5 +183,48 @@ func TestDirectoryWithoutPermission(t *testing.T) {
 		if code != exitFailure || !strings.Contains(errOut, "permission denied") || strings.Contains(errOut, "no such file") {
 			t.Errorf("%s: exit %d, stderr %q; want permission denied", strings.Join(args, " "), code, errOut)
 		}
+	}
+}
+
+// TestReadCommandMigratesAnOlderDatabase: a database written by an older
+// wtb is migrated by a read command when the file is writable (nothing is
+// created), and read-only it is an error that says what to do.
+func TestReadCommandMigratesAnOlderDatabase(t *testing.T) {
+	bin := builtWTB(t)
+	dir := worldDir(t)
+	db := filepath.Join(dir, "wtb.db")
+	mustRun(t, "", "import", "--db", db, eventsFile(t, t.TempDir(), "old", 20, 10))
+	downgrade := func() {
+		conn, err := sql.Open(string(sqlite.DefaultDriver), "file:"+db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var version int
+		if err := conn.QueryRow("SELECT max(version) FROM schema_migrations").Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if version != 2 {
+			t.Skipf("written for schema version 2 (executions), the schema is at %d", version)
+		}
+		for _, q := range []string{"DROP TABLE executions", "DELETE FROM schema_migrations WHERE version = 2"} {
+			if _, err := conn.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	downgrade()
+	if err := os.Chmod(db, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runAsOther(t, bin, "audit", "list", "--db", db)
+	if code != exitFailure || !strings.Contains(errOut, "older than this program") || !strings.Contains(errOut, "migrates it") {
+		t.Errorf("audit list of a read-only older database: exit %d, stderr %q", code, errOut)
+	}
+	if err := os.Chmod(db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustRun(t, "", "audit", "list", "--db", db); !strings.Contains(r.stdout, "old-exec-000001") {
+		t.Errorf("audit list of a writable older database:\n%s", r.stdout)
 	}
 }

@@ -234,6 +234,15 @@ func openTarget(ctx context.Context, t storeTarget) (audit.Store, error) {
 	default:
 		st, err = sqlite.Open(ctx, t.path, sqlite.Options{Sync: t.sync, ReadOnly: t.readOnly})
 	}
+	if t.readOnly && (errors.Is(err, sqlite.ErrSchemaOutdated) || errors.Is(err, postgres.ErrSchemaOutdated)) {
+		// A store written by an older wtb: migrating it creates nothing
+		// new, so a read command may do it when it can write.
+		w := t
+		w.readOnly = false
+		if st, werr := openTarget(ctx, w); werr == nil {
+			return st, nil
+		}
+	}
 	if err != nil {
 		return nil, openError(t, err)
 	}
