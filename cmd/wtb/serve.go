@@ -185,6 +185,9 @@ func runServe(cmd *cobra.Command) error {
 	if err := serveEnv(cmd); err != nil {
 		return err
 	}
+	if err := serveNATSEnv(cmd); err != nil {
+		return err
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
@@ -213,6 +216,7 @@ func runServe(cmd *cobra.Command) error {
 	defer st.Close()
 
 	stderr := cmd.ErrOrStderr()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level}))
 	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{
 		Tokens:            tokens,
 		MaxBodyBytes:      serveFlags.maxBody,
@@ -220,7 +224,7 @@ func runServe(cmd *cobra.Command) error {
 		ClientBuffer:      serveFlags.clientBuffer,
 		Heartbeat:         serveFlags.heartbeat,
 		StreamDelay:       streamDelayOption(serveFlags.streamDelay),
-		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level})),
+		Logger:            log,
 		RequestLogLevel:   serveFlags.requestLog.level,
 		RecordIdleTimeout: serveFlags.recordIdle,
 		UI:                console.Handler(),
@@ -239,7 +243,15 @@ func runServe(cmd *cobra.Command) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wtb: listening on http://%s (%s, %s)\n", ln.Addr(), target, auth)
 	fmt.Fprintf(cmd.OutOrStdout(), "wtb: console at http://%s/\n", ln.Addr())
-	if err := srv.Serve(ctx, ln); err != nil {
+	serveCtx, stopNATS, err := startNATS(ctx, srv, log, cmd.OutOrStdout())
+	if err != nil {
+		_ = ln.Close()
+		_ = srv.Close(context.Background())
+		return err
+	}
+	err = srv.Serve(serveCtx, ln)
+	stopNATS()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), "wtb: stopped; every acknowledged event is recorded")
