@@ -43,6 +43,7 @@ const (
 	CodeUnknownEventType     = "unknown_event_type"     // 422
 	CodeInvalidEvent         = "invalid_event"          // 422
 	CodeTooManyEntries       = "too_many_entries"       // 422
+	CodeTooManyStreams       = "too_many_streams"       // 429 (per token), 503 (server)
 	CodeClientClosed         = "client_closed"          // 499: the client went away
 	CodeInternal             = "internal"               // 500
 	CodeUnavailable          = "unavailable"            // 503

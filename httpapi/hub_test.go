@@ -126,9 +126,11 @@ func TestCatchUp(t *testing.T) {
 	defer srv.hub.unsubscribe(sub)
 	var seen []int64
 	lagOnce := true
-	last, err := srv.catchUp(context.Background(), sub, topics, 5, func(le *liveEntry) error {
-		seen = append(seen, le.seq)
-		if lagOnce && le.seq == 10 {
+	last, err := srv.catchUp(context.Background(), sub, replaySel{topics: topics, after: 5}, transportSSE, func(page []*liveEntry) error {
+		for _, le := range page {
+			seen = append(seen, le.seq)
+		}
+		if lagOnce {
 			lagOnce = false
 			sub.push(live(100, 101, 102, 103, 104)) // overflows the buffer of 4
 		}
@@ -144,7 +146,7 @@ func TestCatchUp(t *testing.T) {
 	never := srv.hub.subscribe(topics, 1, false)
 	defer srv.hub.unsubscribe(never)
 	rounds := 0
-	_, err = srv.catchUp(context.Background(), never, topics, 24, func(le *liveEntry) error {
+	_, err = srv.catchUp(context.Background(), never, replaySel{topics: topics, after: 24}, transportSSE, func([]*liveEntry) error {
 		// Every round, more is recorded than the client's buffer holds.
 		rounds++
 		never.push(live(200, 201))
@@ -175,7 +177,7 @@ func TestCatchUpShutdown(t *testing.T) {
 	defer srv.hub.unsubscribe(sub)
 	srv.CloseStreams()
 	n := 0
-	_, err = srv.catchUp(context.Background(), sub, topics, 0, func(*liveEntry) error { n++; return nil })
+	_, err = srv.catchUp(context.Background(), sub, replaySel{topics: topics}, transportSSE, func([]*liveEntry) error { n++; return nil })
 	if !errors.Is(err, errShuttingDown) || n != 0 {
 		t.Fatalf("catchUp after CloseStreams: %v, %d entries", err, n)
 	}

@@ -48,12 +48,33 @@ func (w *respWriter) Flush() {
 }
 
 // Hijack implements http.Hijacker (the WebSocket library asks for it).
+// The connection it returns counts the bytes written to it.
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err == nil {
-		w.hijacked = true
+	if err != nil {
+		return c, brw, err
 	}
-	return c, brw, err
+	w.hijacked = true
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	cc := &countingConn{Conn: c, n: &w.bytes}
+	if brw != nil {
+		brw.Writer.Reset(cc)
+	}
+	return cc, brw, nil
+}
+
+// countingConn counts the bytes written to a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,12 +30,16 @@ const (
 	DefaultStreamDelay    = 20 * time.Millisecond
 	// MaxStreamDelay bounds Options.StreamDelay: the latency a live stream
 	// may add to gather entries.
-	MaxStreamDelay         = time.Second
-	DefaultWriteTimeout    = 10 * time.Second
-	DefaultReadTimeout     = 30 * time.Second
-	DefaultReadyTimeout    = 2 * time.Second
-	DefaultShutdownTimeout = 30 * time.Second
-	DefaultMaxTimeline     = 100_000
+	MaxStreamDelay            = time.Second
+	DefaultWriteTimeout       = 10 * time.Second
+	DefaultReadTimeout        = 30 * time.Second
+	DefaultReadyTimeout       = 2 * time.Second
+	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultMaxStreams         = 1000
+	DefaultMaxStreamsPerToken = 100
+	DefaultReplayPageBytes    = 128 << 10
+	DefaultFirstWriteTimeout  = 5 * time.Second
+	DefaultMaxTimeline        = 100_000
 	// MaxWSMessage bounds a message a WebSocket client sends, in bytes.
 	MaxWSMessage = 64 << 10
 	// MaxTopics bounds the topics of one live client.
@@ -70,6 +75,22 @@ type Options struct {
 	// WriteTimeout bounds one write to a client (default DefaultWriteTimeout):
 	// a response, a batch of stream messages, a ping.
 	WriteTimeout time.Duration
+	// MaxStreams bounds the live streams (SSE and WebSocket) open at once
+	// (default DefaultMaxStreams); one more is answered 503 with
+	// Retry-After.
+	MaxStreams int
+	// MaxStreamsPerToken bounds the live streams of one token (default
+	// DefaultMaxStreamsPerToken; it does not apply without Tokens); one
+	// more is answered 429 with Retry-After.
+	MaxStreamsPerToken int
+	// ReplayPageBytes bounds the frames a stream renders from the store
+	// at a time while it catches up (default DefaultReplayPageBytes): what
+	// a client that does not read makes the server hold.
+	ReplayPageBytes int
+	// FirstWriteTimeout bounds the first write of a live stream: the
+	// greeting and, when it resumes, the first replayed page (default
+	// DefaultFirstWriteTimeout). Later writes have WriteTimeout.
+	FirstWriteTimeout time.Duration
 	// ReadTimeout bounds reading an ingest request body (default
 	// DefaultReadTimeout).
 	ReadTimeout time.Duration
@@ -141,6 +162,8 @@ type Server struct {
 	bridges        *bridges // LangGraph and OTLP ingest
 
 	mu        sync.Mutex    // guards the stream counts and closed transitions
+	nStreams  int           // live streams open
+	perToken  map[int]int   // live streams open by token index
 	closing   chan struct{} // closed when live streams must end
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -177,6 +200,18 @@ func New(store audit.Store, opts Options) (*Server, error) {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxStreamsPerToken <= 0 {
+		opts.MaxStreamsPerToken = DefaultMaxStreamsPerToken
+	}
+	if opts.ReplayPageBytes <= 0 {
+		opts.ReplayPageBytes = DefaultReplayPageBytes
+	}
+	if opts.FirstWriteTimeout <= 0 {
+		opts.FirstWriteTimeout = DefaultFirstWriteTimeout
 	}
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = DefaultReadTimeout
@@ -331,8 +366,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 		w := &respWriter{ResponseWriter: rw}
 		defer s.logRequest(r, rt.Path, w, start)
 		defer s.recoverPanic(rt.Name, w)
+		tok := noToken
 		if rt.Scope != "" {
-			if _, e := s.authorize(r, rt.Scope); e != nil {
+			var e *apiError
+			if tok, e = s.authorize(r, rt.Scope); e != nil {
 				s.writeError(w, e)
 				return
 			}
@@ -342,11 +379,15 @@ func (s *Server) wrap(rt Route) http.Handler {
 			return
 		}
 		if rt.Stream {
-			if !s.streamStarted() {
-				s.writeError(w, newError(http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down"))
+			if e := s.streamStarted(tok); e != nil {
+				if e.code == CodeTooManyStreams {
+					w.Header().Set("Retry-After", strconv.Itoa(streamRetryAfter))
+				}
+				w.Header().Set("Connection", "close")
+				s.writeError(w, e)
 				return
 			}
-			defer s.streams.Done()
+			defer s.streamEnded(tok)
 			live.Inc()
 			defer live.Dec()
 		}
@@ -363,17 +404,49 @@ func (s *Server) wrap(rt Route) http.Handler {
 	})
 }
 
-// streamStarted counts a new live stream, unless the server is closing.
-// The check and the count are one step under s.mu, so that Close, which
-// sets closed under s.mu before it waits for the streams, never misses one.
-func (s *Server) streamStarted() bool {
+// streamRetryAfter is the Retry-After, in seconds, of a stream refused
+// for the stream limits.
+const streamRetryAfter = 5
+
+// streamStarted counts a new live stream of token tok, or answers why not:
+// the server is closing, or a stream limit is reached. The check and the
+// count are one step under s.mu, so that Close, which sets closed under
+// s.mu before it waits for the streams, never misses one.
+func (s *Server) streamStarted(tok int) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() {
-		return false
+	switch {
+	case s.closed.Load():
+		return newError(http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down")
+	case s.nStreams >= s.opts.MaxStreams:
+		return newError(http.StatusServiceUnavailable, CodeTooManyStreams,
+			fmt.Sprintf("the server has %d live streams open, its limit: retry later", s.nStreams))
+	case tok != noToken && s.perToken[tok] >= s.opts.MaxStreamsPerToken:
+		return newError(http.StatusTooManyRequests, CodeTooManyStreams,
+			fmt.Sprintf("this token has %d live streams open, its limit: close one or retry later", s.perToken[tok]))
+	}
+	s.nStreams++
+	if tok != noToken {
+		if s.perToken == nil {
+			s.perToken = map[int]int{}
+		}
+		s.perToken[tok]++
 	}
 	s.streams.Add(1)
-	return true
+	return nil
+}
+
+// streamEnded uncounts a live stream of token tok.
+func (s *Server) streamEnded(tok int) {
+	s.mu.Lock()
+	s.nStreams--
+	if tok != noToken {
+		if s.perToken[tok]--; s.perToken[tok] == 0 {
+			delete(s.perToken, tok)
+		}
+	}
+	s.mu.Unlock()
+	s.streams.Done()
 }
 
 func (s *Server) recoverPanic(route string, w http.ResponseWriter) {

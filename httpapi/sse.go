@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,7 +83,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 	last := after
 	end := func(code, msg string) {
 		s.metrics.disconnects.WithLabelValues(code).Inc()
-		b, _ := json.Marshal(struct {
+		b := marshalText(struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 			LastSeq int64  `json:"last_seq"`
@@ -92,21 +92,12 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	if resume {
 		var err error
-		last, err = s.catchUp(ctx, sub, topics, after, func(le *liveEntry) error {
-			frames = append(frames, le.sse)
-			if len(frames) == replayPage {
-				err := sink.write(frames)
-				clear(frames)
-				frames = frames[:0]
-				return err
-			}
-			return nil
+		last, err = s.catchUp(ctx, sub, replaySel{topics: topics, after: after}, transportSSE, func(page []*liveEntry) error {
+			// A page's frames lie back to back: one buffer.
+			err := sink.write([][]byte{page[0].blk.sse})
+			sink.started()
+			return err
 		})
-		if err == nil && len(frames) > 0 {
-			err = sink.write(frames)
-			clear(frames)
-			frames = frames[:0]
-		}
 		switch {
 		case errors.Is(err, errCannotCatchUp):
 			end(ReasonSlowConsumer, "the client reads slower than entries are recorded; resume with Last-Event-ID")
@@ -121,6 +112,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 			return nil
 		}
 	}
+	sink.started()
 	hb := time.NewTicker(s.opts.Heartbeat)
 	defer hb.Stop()
 	delay := time.NewTimer(time.Hour)
@@ -183,8 +175,11 @@ var (
 )
 
 // sseSink is where a stream writes its frames; every write is flushed.
+// Until started is called, writes share the stream's first-write
+// deadline; afterwards each has its own write timeout.
 type sseSink interface {
 	write(frames [][]byte) error
+	started()
 	close()
 }
 
@@ -204,7 +199,12 @@ func isSinkError(err error) bool {
 // closes); elsewhere it writes through the ResponseWriter. The context
 // ends when the client goes away.
 func (s *Server) openSSE(w http.ResponseWriter, r *http.Request) (sseSink, context.Context, error) {
-	rc := http.NewResponseController(w)
+	first := time.Now().Add(s.opts.FirstWriteTimeout)
+	inner := w
+	if rw, ok := w.(*respWriter); ok {
+		inner = rw.Unwrap() // the raw connection, for writev
+	}
+	rc := http.NewResponseController(inner)
 	if r.ProtoMajor == 1 {
 		conn, brw, err := rc.Hijack()
 		if err == nil {
@@ -214,7 +214,8 @@ func (s *Server) openSSE(w http.ResponseWriter, r *http.Request) (sseSink, conte
 				_, _ = io.Copy(io.Discard, brw)
 				cancel()
 			}()
-			cs := &connSink{conn: conn, timeout: s.opts.WriteTimeout, cancel: cancel}
+			cs := &connSink{conn: conn, timeout: s.opts.WriteTimeout, first: first, cancel: cancel,
+				bytes: hijackedAs(w, http.StatusOK)}
 			if err := cs.write([][]byte{sseHeader}); err != nil {
 				cs.close()
 				return nil, nil, err // a sinkError: the client is gone
@@ -230,28 +231,44 @@ func (s *Server) openSSE(w http.ResponseWriter, r *http.Request) (sseSink, conte
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	return &writerSink{w: w, rc: rc, timeout: s.opts.WriteTimeout}, r.Context(), nil
+	return &writerSink{w: w, rc: http.NewResponseController(w), timeout: s.opts.WriteTimeout, first: first}, r.Context(), nil
+}
+
+// deadline is the deadline of a write: the first-write deadline until the
+// stream has started, then timeout from now.
+func deadline(first *time.Time, timeout time.Duration) time.Time {
+	if !first.IsZero() {
+		return *first
+	}
+	return time.Now().Add(timeout)
 }
 
 // connSink writes to a hijacked connection.
 type connSink struct {
 	conn    net.Conn
 	timeout time.Duration
+	first   time.Time // the first-write deadline; zero once started
 	cancel  context.CancelFunc
 	bufs    [][]byte
+	bytes   *atomic.Int64 // the request log's byte count, or nil
 }
 
 func (c *connSink) write(frames [][]byte) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	_ = c.conn.SetWriteDeadline(deadline(&c.first, c.timeout))
 	c.bufs = append(c.bufs[:0], frames...)
 	nb := net.Buffers(c.bufs)
-	_, err := nb.WriteTo(c.conn)
+	n, err := nb.WriteTo(c.conn)
 	clear(c.bufs)
+	if c.bytes != nil {
+		c.bytes.Add(n)
+	}
 	if err != nil {
 		return sinkError{err}
 	}
 	return nil
 }
+
+func (c *connSink) started() { c.first = time.Time{} }
 
 func (c *connSink) close() {
 	c.cancel()
@@ -263,10 +280,13 @@ type writerSink struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	first   time.Time
 }
 
+func (ws *writerSink) started() { ws.first = time.Time{} }
+
 func (ws *writerSink) write(frames [][]byte) error {
-	_ = ws.rc.SetWriteDeadline(time.Now().Add(ws.timeout))
+	_ = ws.rc.SetWriteDeadline(deadline(&ws.first, ws.timeout))
 	for _, f := range frames {
 		if _, err := ws.w.Write(f); err != nil {
 			return sinkError{err}

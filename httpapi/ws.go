@@ -96,7 +96,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		s.metrics.disconnects.WithLabelValues(reason).Inc()
 		_ = c.Close(code, reason+"; resume with after="+strconv.FormatInt(last, 10))
 	}
-	if reply(wsReply{Type: "connected", ClientID: event.NewID()}) != nil {
+	hello := marshalText(wsReply{Type: "connected", ClientID: event.NewID(), Timestamp: time.Now().UTC().Format(time.RFC3339Nano)})
+	hctx, hcancel := context.WithTimeout(ctx, s.opts.FirstWriteTimeout)
+	err = c.Write(hctx, websocket.MessageText, hello)
+	hcancel()
+	if err != nil {
 		return nil
 	}
 
@@ -133,16 +137,26 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 					err = reply(wsReply{Type: "error", Code: CodeBadTopic, Message: err.Error()})
 					break
 				}
+				old := topics
 				topics = ts
 				s.hub.setTopics(sub, topics)
 				if err = reply(wsReply{Type: m.Action + "d", Topics: m.Topics}); err != nil {
 					break
 				}
 				if m.Action == "subscribe" && m.After != nil && *m.After >= 0 {
+					// The topics added start after m.After; those followed
+					// already continue after last: nothing buffered for
+					// them is dropped and nothing delivered is sent again.
+					sel := replaySel{topics: topics, after: *m.After}
+					if len(old) > 0 {
+						sel.since = &topicsSince{topics: old, last: last}
+					}
 					sub.restart()
-					last, err = s.catchUp(ctx, sub, topics, *m.After, func(le *liveEntry) error {
-						if err := write(le.ws); err != nil {
-							return wsWriteError{err}
+					last, err = s.catchUp(ctx, sub, sel, transportWS, func(page []*liveEntry) error {
+						for _, le := range page {
+							if err := write(le.ws); err != nil {
+								return wsWriteError{err}
+							}
 						}
 						return nil
 					})
