@@ -94,8 +94,11 @@
 // "after": SEQ} (after optional), {"action": "unsubscribe", "topics": [...]}
 // or {"action": "ping"}; the server sends {"type": "connected"}, replies
 // ("subscribed", "unsubscribed", "pong", "error") and {"type": "entry",
-// "seq": N, "entry": {...}}. A subscribe with after restarts the stream at
-// that seq for all the client's topics. Cross-origin WebSocket requests are
+// "seq": N, "entry": {...}}. A subscribe with after replays the entries of
+// the topics it adds from that seq, then goes on live; the topics the client
+// follows already continue where they are, so nothing committed for them is
+// dropped and nothing delivered is sent again. To replay a topic it follows,
+// a client unsubscribes it and subscribes it again with after. Cross-origin WebSocket requests are
 // refused unless their origin matches Options.OriginPatterns.
 //
 // A slow client never slows ingest: each client has a buffer of
@@ -104,6 +107,14 @@
 // WebSocket: close status 1013 and a reason naming after=SEQ), and resumes
 // from there. Heartbeats (SSE comments, WebSocket pings) go out every
 // Options.Heartbeat.
+//
+// Streams are bounded: at most Options.MaxStreams at once (one more is
+// answered 503) and Options.MaxStreamsPerToken per token (429), both with
+// the error too_many_streams and Retry-After. A client catching up holds at
+// most about Options.ReplayPageBytes of rendered entries at a time, whatever
+// the size of the log behind it, and must take the greeting and its first
+// page within Options.FirstWriteTimeout; each later write has
+// Options.WriteTimeout. A client that does not read is disconnected then.
 //
 // # Operations
 //

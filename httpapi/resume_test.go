@@ -53,6 +53,21 @@ func startCommitter(t *testing.T, env *testEnv, execs ...string) *committer {
 	return c
 }
 
+// commitDuringReplay makes every other replay page commit a batch before
+// the replay goes on, so that catch-ups overlap commits at every page and
+// at the replay->live handover.
+// It returns the switch that stops it.
+func commitDuringReplay(t *testing.T, env *testEnv) *atomic.Bool {
+	var n atomic.Int64
+	var off atomic.Bool
+	env.srv.afterReplayPage = func() {
+		if !off.Load() && n.Add(1)%2 == 0 {
+			env.ingest(nodeEvents([]string{"r1", "r2", "r3"}[n.Load()/2%3], 3))
+		}
+	}
+	return &off
+}
+
 // waitBatches waits until n more batches are committed.
 func (c *committer) waitBatches(t *testing.T, n int64) {
 	t.Helper()
@@ -156,6 +171,7 @@ func TestSSEResumeWhileCommitting(t *testing.T) {
 			// commits land while clients catch up and go live.
 			env := newEnv(t, Options{StreamDelay: -1, ReplayPageBytes: 2048})
 			ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+			replayCommits := commitDuringReplay(t, env)
 			defer cancel()
 			com := startCommitter(t, env, "r1", "r2", "r3")
 			defer func() {
@@ -201,6 +217,7 @@ func TestSSEResumeWhileCommitting(t *testing.T) {
 				com.waitBatches(t, 2)
 			}
 			com.halt()
+			replayCommits.Store(true)
 			want := env.storedWhere(tc.want)
 			// The last resume reads up to the end of the log.
 			r, err := env.openSSE(ctx, query[1:], "Last-Event-ID", strconv.FormatInt(got[len(got)-1], 10))
@@ -229,6 +246,7 @@ func TestWebSocketResumeWhileCommitting(t *testing.T) {
 			// commits land while clients catch up and go live.
 			env := newEnv(t, Options{StreamDelay: -1, ReplayPageBytes: 2048})
 			ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+			replayCommits := commitDuringReplay(t, env)
 			defer cancel()
 			com := startCommitter(t, env, "r1", "r2", "r3")
 			defer func() {
@@ -262,6 +280,7 @@ func TestWebSocketResumeWhileCommitting(t *testing.T) {
 				_ = round
 			}
 			com.halt()
+			replayCommits.Store(true)
 			want := env.storedWhere(tc.want)
 			w := env.dialWS(ctx)
 			defer w.c.CloseNow()

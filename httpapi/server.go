@@ -172,7 +172,10 @@ type Server struct {
 	// beforeLive, when set (by tests), runs before a stream takes its
 	// buffered entries.
 	beforeLive func()
-	streams    sync.WaitGroup
+	// afterReplayPage, when set (by tests), runs after a replay emitted a
+	// page: a test commits there to land entries mid-catch-up.
+	afterReplayPage func()
+	streams         sync.WaitGroup
 }
 
 // New returns a Server recording into store.

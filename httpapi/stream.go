@@ -115,6 +115,9 @@ func (s *Server) replay(ctx context.Context, sel replaySel, tr transport, emit f
 				return last, err
 			}
 		}
+		if s.afterReplayPage != nil {
+			s.afterReplayPage()
+		}
 		if n < limit {
 			return last, nil
 		}

@@ -30,6 +30,12 @@ const (
 	envLogLevel     = "WTB_LOG_LEVEL"
 	envRequestLog   = "WTB_REQUEST_LOG"
 	envRecordIdle   = "WTB_RECORD_IDLE_TIMEOUT"
+
+	envMaxStreams         = "WTB_MAX_STREAMS"
+	envMaxStreamsPerToken = "WTB_MAX_STREAMS_PER_TOKEN"
+	envReplayPageBytes    = "WTB_REPLAY_PAGE_BYTES"
+	envFirstWriteTimeout  = "WTB_FIRST_WRITE_TIMEOUT"
+	envWriteTimeout       = "WTB_WRITE_TIMEOUT"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -46,6 +52,12 @@ var serveFlags struct {
 	logLevel     levelFlag
 	requestLog   levelFlag
 	recordIdle   time.Duration
+
+	maxStreams         int
+	maxStreamsPerToken int
+	replayPageBytes    int
+	firstWriteTimeout  time.Duration
+	writeTimeout       time.Duration
 }
 
 // levelFlag is a log level flag: debug, info, warn or error, and off when
@@ -125,6 +137,11 @@ func init() {
 	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
 	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
 	f.DurationVar(&serveFlags.streamDelay, "stream-delay", httpapi.DefaultStreamDelay, "how long a live stream gathers entries before a write, 0 for none (env "+envStreamDelay+")")
+	f.IntVar(&serveFlags.maxStreams, "max-streams", httpapi.DefaultMaxStreams, "most live streams (SSE and WebSocket) open at once; one more is answered 503 (env "+envMaxStreams+")")
+	f.IntVar(&serveFlags.maxStreamsPerToken, "max-streams-per-token", httpapi.DefaultMaxStreamsPerToken, "most live streams of one token; one more is answered 429 (env "+envMaxStreamsPerToken+")")
+	f.IntVar(&serveFlags.replayPageBytes, "replay-page-bytes", httpapi.DefaultReplayPageBytes, "bytes of entries a catching-up stream renders at a time (env "+envReplayPageBytes+")")
+	f.DurationVar(&serveFlags.firstWriteTimeout, "first-write-timeout", httpapi.DefaultFirstWriteTimeout, "time a new stream's client has to take its greeting and first page (env "+envFirstWriteTimeout+")")
+	f.DurationVar(&serveFlags.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time a client has to take one answer or stream write (env "+envWriteTimeout+")")
 	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
 	f.Var(&serveFlags.logLevel, "log-level", "least severe level logged: debug, info, warn or error (env "+envLogLevel+")")
 	serveFlags.requestLog = levelFlag{level: slog.LevelInfo, allowOff: true}
@@ -141,6 +158,9 @@ func serveEnv(cmd *cobra.Command) error {
 		{"max-batch", envMaxBatch}, {"client-buffer", envClientBuffer}, {"heartbeat", envHeartbeat},
 		{"stream-delay", envStreamDelay}, {"log-level", envLogLevel}, {"request-log", envRequestLog},
 		{"record-idle-timeout", envRecordIdle},
+		{"max-streams", envMaxStreams}, {"max-streams-per-token", envMaxStreamsPerToken},
+		{"replay-page-bytes", envReplayPageBytes}, {"first-write-timeout", envFirstWriteTimeout},
+		{"write-timeout", envWriteTimeout},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -163,6 +183,16 @@ func serveEnv(cmd *cobra.Command) error {
 		return usagef("--record-idle-timeout must be positive")
 	case serveFlags.streamDelay < 0 || serveFlags.streamDelay > httpapi.MaxStreamDelay:
 		return usagef("--stream-delay must be between 0 and %s", httpapi.MaxStreamDelay)
+	case serveFlags.maxStreams <= 0:
+		return usagef("--max-streams must be positive")
+	case serveFlags.maxStreamsPerToken <= 0:
+		return usagef("--max-streams-per-token must be positive")
+	case serveFlags.replayPageBytes <= 0:
+		return usagef("--replay-page-bytes must be positive")
+	case serveFlags.firstWriteTimeout <= 0:
+		return usagef("--first-write-timeout must be positive")
+	case serveFlags.writeTimeout <= 0:
+		return usagef("--write-timeout must be positive")
 	}
 	return nil
 }
