@@ -175,7 +175,7 @@ func TestOTLPPartialSuccess(t *testing.T) {
 	td := workflowTrace(5)
 	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	spans.At(0).SetSpanID(pcommon.SpanID{}) // invalid: no span id
-	spans.At(1).Attributes().PutStr("gen_ai.tool.name", strings.Repeat("x", 300))
+	spans.At(1).Attributes().PutStr("gen_ai.tool.name", strings.Repeat("x", audit.MaxIDSize+1))
 	for _, ct := range []string{"application/x-protobuf", "application/json"} {
 		var body []byte
 		if ct == "application/json" {
