@@ -264,15 +264,21 @@ func (s *Server) handleLangGraph(w http.ResponseWriter, r *http.Request) *apiErr
 // durable, counts them and publishes them on the bus. It returns the
 // numbers of events recorded and of duplicates.
 func (s *Server) recordEvents(r *http.Request, events []event.Event) (accepted, duplicates int, _ *apiError) {
+	entries := make([]audit.Entry, len(events))
+	for i, ev := range events {
+		entries[i] = audit.FromEvent(ev)
+	}
+	return s.recordEntries(r, events, entries)
+}
+
+// recordEntries is recordEvents for events already mapped to entries
+// (entries[i] of events[i]).
+func (s *Server) recordEntries(r *http.Request, events []event.Event, entries []audit.Entry) (accepted, duplicates int, _ *apiError) {
 	for len(events) > 0 {
 		n := min(len(events), s.opts.MaxBatchEvents)
-		part := events[:n]
-		events = events[n:]
-		entries := make([]audit.Entry, len(part))
-		for i, ev := range part {
-			entries[i] = audit.FromEvent(ev)
-		}
-		receipt, err := s.rec.Submit(r.Context(), entries)
+		part, pe := events[:n], entries[:n]
+		events, entries = events[n:], entries[n:]
+		receipt, err := s.rec.Submit(r.Context(), pe)
 		if err != nil {
 			return accepted, duplicates, s.recordError(r, err)
 		}

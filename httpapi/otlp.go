@@ -62,27 +62,28 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
 	events, res := s.bridges.otlp.Translate(nil, td, &s.opts.OTLP)
 	// A span whose events a store would refuse (an over-long name, text
 	// that is not UTF-8) is rejected whole and counted.
-	kept := events[:0]
+	keptEv := events[:0]
+	entries := make([]audit.Entry, 0, len(events))
 	from := 0
 	for _, end := range res.SpanEnds {
-		ok := true
+		n := len(entries)
 		for _, ev := range events[from:end] {
-			if err := audit.FromEvent(ev).Validate(); err != nil {
+			e := audit.FromEvent(ev)
+			if err := e.Validate(); err != nil {
 				res.Reject(err.Error())
-				ok = false
+				entries = entries[:n]
 				break
 			}
+			entries = append(entries, e)
 		}
-		if ok {
-			kept = append(kept, events[from:end]...)
+		if len(entries) > n {
+			keptEv = append(keptEv, events[from:end]...)
 		}
 		from = end
 	}
 	recorded := res.Spans - res.Filtered - res.Rejected
-	// Record in time order: a request holds whole traces with their
-	// workflow span last (spans are exported as they end).
-	slices.SortStableFunc(kept, func(a, b event.Event) int { return a.EventTime().Compare(b.EventTime()) })
-	if _, _, e := s.recordEvents(r, kept); e != nil {
+	sortByExecution(keptEv, entries)
+	if _, _, e := s.recordEntries(r, keptEv, entries); e != nil {
 		if e.status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
 		}
@@ -109,6 +110,44 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return nil
+}
+
+// sortByExecution orders entries (and their events alike) by execution, in
+// the order executions first appear, and by time within an execution: a
+// request holds whole traces, whose workflow span comes last (spans are
+// exported as they end), and an execution's entries are recorded in time
+// order. Keeping each execution's entries together also keeps the store's
+// per-execution index writes together.
+func sortByExecution(events []event.Event, entries []audit.Entry) {
+	groups := map[string]int32{}
+	group := make([]int32, len(entries))
+	order := make([]int32, len(entries))
+	sorted := true
+	for i := range entries {
+		g, ok := groups[entries[i].ExecutionID]
+		if !ok {
+			g = int32(len(groups))
+			groups[entries[i].ExecutionID] = g
+		}
+		group[i], order[i] = g, int32(i)
+		if i > 0 && (g < group[i-1] || g == group[i-1] && entries[i].Timestamp.Before(entries[i-1].Timestamp)) {
+			sorted = false
+		}
+	}
+	if sorted {
+		return
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		if group[a] != group[b] {
+			return int(group[a] - group[b])
+		}
+		return entries[a].Timestamp.Compare(entries[b].Timestamp)
+	})
+	evs := slices.Clone(events)
+	ens := slices.Clone(entries)
+	for i, j := range order {
+		events[i], entries[i] = evs[j], ens[j]
+	}
 }
 
 // otlpError answers e with a google.rpc.Status body in the request's

@@ -116,7 +116,7 @@ func TestOTLPIngest(t *testing.T) {
 			t.Fatalf("%d: status %d %s", i, r.status, r.body)
 		}
 		s := env.summary(traceExec(byte(i + 1)))
-		if s.Status != audit.StatusCompleted || s.NodesExecuted != 2 || s.WorkflowID != "demo" || s.TotalEntries != 8 ||
+		if s.Status != audit.StatusCompleted || s.NodesExecuted != 2 || s.WorkflowID != "demo" || s.TotalEntries != 7 ||
 			s.DurationMS == nil || *s.DurationMS != 21 {
 			t.Errorf("%d: summary %+v", i, s)
 		}
@@ -162,7 +162,7 @@ func TestOTLPSplitTrace(t *testing.T) {
 		}
 	}
 	s := env.summary(traceExec(9))
-	if s.Status != audit.StatusCompleted || s.NodesExecuted != 2 || s.TotalEntries != 8 {
+	if s.Status != audit.StatusCompleted || s.NodesExecuted != 2 || s.TotalEntries != 7 {
 		t.Errorf("summary %+v", s)
 	}
 	if all, err := env.store.Executions(t.Context(), audit.Page{}); err != nil || len(all) != 1 {

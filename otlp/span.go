@@ -21,15 +21,12 @@ const (
 	roleRetriever             // a retrieval
 )
 
-var roleNames = [...]string{"custom", "workflow", "node", "chain", "tool", "llm", "retriever"}
-
-func (r role) String() string { return roleNames[r] }
-
 // view is what the translator reads of one span: its attributes of
 // interest, gathered in one pass.
 type view struct {
 	span     ptrace.Span
 	resource pcommon.Map
+	traceHex string // the trace id in hex, set by the translator
 
 	op        string // gen_ai.operation.name
 	oiKind    string // openinference.span.kind

@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"container/list"
+	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -94,6 +95,7 @@ func NewTranslator(lim Limits) *Translator {
 // trace is what a Translator remembers of one trace.
 type trace struct {
 	id         pcommon.TraceID
+	hex        string // id in hex
 	nodesOK    map[pcommon.SpanID]struct{}
 	tools      map[pcommon.SpanID]map[pcommon.SpanID]struct{} // node span -> its tool spans
 	lastFailed string
@@ -107,7 +109,7 @@ func (t *Translator) trace(id pcommon.TraceID) *trace {
 		t.lru.MoveToFront(e)
 		return e.Value.(*trace)
 	}
-	x := &trace{id: id, nodesOK: map[pcommon.SpanID]struct{}{}, tools: map[pcommon.SpanID]map[pcommon.SpanID]struct{}{}}
+	x := &trace{id: id, hex: hex.EncodeToString(id[:]), nodesOK: map[pcommon.SpanID]struct{}{}, tools: map[pcommon.SpanID]map[pcommon.SpanID]struct{}{}}
 	x.elem = t.lru.PushFront(x)
 	t.traces[id] = x.elem
 	for len(t.traces) > t.lim.MaxTraces {
@@ -185,12 +187,25 @@ func invalid(s ptrace.Span) string {
 // idSpace is the UUID namespace of the ids of events made from spans.
 var idSpace = uuid.MustParse("0b6c2a4e-93f1-4d7e-8f0a-5e2d9c7b1a36")
 
-// spanEventID derives an event id from the trace, the span and what the
-// event says of it.
-func spanEventID(tid pcommon.TraceID, sid pcommon.SpanID, what string) string {
-	var b [16 + 8 + 32]byte
-	buf := append(append(append(b[:0], tid[:]...), sid[:]...), what...)
-	return uuid.NewSHA1(idSpace, buf).String()
+// spanEventID derives an event id from the trace, the span, what the event
+// says of it and its time: a UUID (version 8, RFC 9562's custom layout)
+// whose first 48 bits are the event's Unix milliseconds, as in a UUIDv7,
+// and whose other bits come from a SHA-1 of the rest. The same span always
+// gives the same ids, and ids grow with time like the UUIDv7 ids of other
+// events, which keeps the stores' id indexes append-mostly.
+func spanEventID(tid pcommon.TraceID, sid pcommon.SpanID, what string, at time.Time) string {
+	// The SHA-1 of a version 5 UUID: sha1(namespace || name), without
+	// allocating.
+	var b [16 + 16 + 8 + 48]byte
+	buf := append(append(append(append(b[:0], idSpace[:]...), tid[:]...), sid[:]...), what...)
+	h := sha1.Sum(buf)
+	var u uuid.UUID
+	ms := uint64(at.UnixMilli())
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	copy(u[6:], h[6:16])
+	u[6] = u[6]&0x0f | 0x80 // version 8
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return u.String()
 }
 
 // span translates one span. t.mu is held.
@@ -204,17 +219,18 @@ func (t *Translator) span(dst []event.Event, v *view, opts *Options) ([]event.Ev
 	tid, sid := s.TraceID(), s.SpanID()
 	start, end := s.StartTimestamp().AsTime().UTC(), s.EndTimestamp().AsTime().UTC()
 	dur := float64(end.Sub(start)) / float64(time.Millisecond)
+	x := t.trace(tid)
 	exec := v.execution
 	if exec == "" {
 		exec = v.thread
 	}
 	if exec == "" {
-		exec = hex.EncodeToString(tid[:])
+		exec = x.hex
 	}
+	v.traceHex = x.hex
 	base := func(what string, at time.Time) event.Base {
-		return event.Base{ID: spanEventID(tid, sid, what), Timestamp: at}
+		return event.Base{ID: spanEventID(tid, sid, what, at), Timestamp: at}
 	}
-	x := t.trace(tid)
 	switch r {
 	case roleWorkflow:
 		workflow := name
@@ -243,7 +259,7 @@ func (t *Translator) span(dst []event.Event, v *view, opts *Options) ([]event.Ev
 		}
 		t.forget(x)
 	case roleNode:
-		ctx := event.Map{"trace_id": tid.String(), "span_id": sid.String()}
+		ctx := event.Map{"trace_id": x.hex, "span_id": sid.String()}
 		if st, ok := v.step(); ok {
 			ctx["step"] = st
 		}
@@ -312,7 +328,7 @@ func (t *Translator) audit(dst []event.Event, v *view, r role, name, exec string
 	typ, msg, failed := v.failure()
 	mk := func(kind event.LangGraphKind, at time.Time) *event.LangGraphAudit {
 		ev := &event.LangGraphAudit{Kind: kind, ThreadID: exec, RunID: sid.String(), Tags: []string{}}
-		ev.Base = event.Base{ID: spanEventID(tid, sid, "lg:"+string(kind)), Timestamp: at}
+		ev.Base = event.Base{ID: spanEventID(tid, sid, "lg:"+string(kind), at), Timestamp: at}
 		if p := s.ParentSpanID(); !p.IsEmpty() {
 			ps := p.String()
 			ev.ParentRunID = &ps
@@ -322,87 +338,80 @@ func (t *Translator) audit(dst []event.Event, v *view, r role, name, exec string
 		if st, ok := v.step(); ok {
 			ev.Step = &st
 		}
-		ev.Metadata = v.details(r)
+		ev.Metadata = v.details()
 		return ev
 	}
-	var started, ended event.LangGraphKind
+	var kind event.LangGraphKind
 	switch r {
 	case roleTool:
-		started, ended = event.LangGraphToolStarted, event.LangGraphToolCompleted
+		kind = event.LangGraphToolCompleted
 		if failed {
-			ended = event.LangGraphToolFailed
+			kind = event.LangGraphToolFailed
 		}
 	case roleLLM:
-		started, ended = event.LangGraphLLMStarted, event.LangGraphLLMCompleted
+		kind = event.LangGraphLLMCompleted
 	case roleRetriever:
-		started, ended = event.LangGraphRetrieverStarted, event.LangGraphRetrieverCompleted
+		kind = event.LangGraphRetrieverCompleted
 	case roleChain:
-		started, ended = event.LangGraphNodeStarted, event.LangGraphNodeCompleted
+		kind = event.LangGraphNodeCompleted
 		if failed {
-			ended = event.LangGraphNodeFailed
+			kind = event.LangGraphNodeFailed
 		}
 	default:
-		// No rule matched: one custom event with everything the span says.
-		ev := mk(event.LangGraphCustomEvent, end)
+		// No rule matched: a custom event with everything the span says.
+		kind = event.LangGraphCustomEvent
+	}
+	// A span is one finished operation: it is recorded once, at its end,
+	// with its duration (its start is the end less the duration).
+	ev := mk(kind, end)
+	d := int64(end.Sub(start) / time.Millisecond)
+	ev.DurationMS = &d
+	if failed {
+		e := typ + ": " + msg
+		ev.Error = &e
+	}
+	if kind == event.LangGraphCustomEvent {
 		ev.Metadata["attributes"] = s.Attributes().AsRaw()
 		ev.Metadata["span_kind"] = s.Kind().String()
 		if n := s.Events().Len(); n > 0 {
 			ev.Metadata["span_events"] = n
 		}
-		d := int64(end.Sub(start) / time.Millisecond)
-		ev.DurationMS = &d
-		if failed {
-			e := typ + ": " + msg
-			ev.Error = &e
-		}
 		return append(dst, ev)
 	}
-	a := mk(started, start)
 	if opts.IncludeInputs {
-		a.Inputs = asMap(value(v.input, v.inputJSON), "input")
+		ev.Inputs = asMap(value(v.input, v.inputJSON), "input")
 	}
-	b := mk(ended, end)
-	d := int64(end.Sub(start) / time.Millisecond)
-	b.DurationMS = &d
 	if !opts.OmitOutputs {
-		b.Outputs = asMap(value(v.output, v.outputJSON), "output")
-	}
-	if failed {
-		e := typ + ": " + msg
-		b.Error = &e
+		ev.Outputs = asMap(value(v.output, v.outputJSON), "output")
 	}
 	if r == roleLLM {
 		for i, k := range [...]string{"input_tokens", "output_tokens", "total_tokens"} {
 			if v.hasTok[i] {
-				if b.Metrics == nil {
-					b.Metrics = map[string]float64{}
+				if ev.Metrics == nil {
+					ev.Metrics = map[string]float64{}
 				}
-				b.Metrics[k] = v.tokens[i]
+				ev.Metrics[k] = v.tokens[i]
 			}
 		}
 	}
-	return append(dst, a, b)
+	return append(dst, ev)
 }
 
 // details returns the metadata of a LangGraphAudit event made from the
-// span: the trace and span ids, the span's role and the identifying
-// attributes it has.
-func (v *view) details(r role) map[string]any {
-	m := map[string]any{"trace_id": v.span.TraceID().String(), "span_id": v.span.SpanID().String(), "role": r.String()}
-	for k, s := range map[string]string{
-		"model": v.model, "tool_call_id": v.toolCallID, "conversation_id": v.conversationID,
-		"agent_id": v.agentID, "operation": v.op, "langgraph_node": v.lgNode,
-		"checkpoint_id": v.lgCheckpoint, "thread_id": v.thread,
+// span: its trace id (run_id and parent_run_id hold the span ids) and the
+// identifying attributes it has.
+func (v *view) details() map[string]any {
+	m := make(map[string]any, 4)
+	m["trace_id"] = v.traceHex
+	for _, kv := range [...]struct{ k, v string }{
+		{"operation", v.op}, {"model", v.model}, {"tool_call_id", v.toolCallID},
+		{"conversation_id", v.conversationID}, {"agent_id", v.agentID},
+		{"langgraph_node", v.lgNode}, {"checkpoint_id", v.lgCheckpoint}, {"thread_id", v.thread},
+		{"openinference_span_kind", v.oiKind}, {"traceloop_span_kind", v.tlKind},
 	} {
-		if s != "" {
-			m[k] = s
+		if kv.v != "" {
+			m[kv.k] = kv.v
 		}
-	}
-	if v.oiKind != "" {
-		m["openinference_span_kind"] = v.oiKind
-	}
-	if v.tlKind != "" {
-		m["traceloop_span_kind"] = v.tlKind
 	}
 	return m
 }

@@ -70,7 +70,8 @@ func entriesOf(t *testing.T, base, exec string) []audit.Entry {
 
 // outline is what must be the same in both runs: the execution's and the
 // nodes' entries that the timeline shows (outcomes in order), the node
-// starts per node, and the LangGraph audit entries per kind and name.
+// starts per node, and the LangGraph audit entries that end a tool, model
+// or chain run, per kind and name.
 type outline struct {
 	outcomes []string
 	starts   map[string]int
@@ -86,10 +87,13 @@ func outlineOf(entries []audit.Entry) outline {
 			o.outcomes = append(o.outcomes, string(e.Type)+" "+e.NodeID)
 		case audit.TypeNodeStarted:
 			o.starts[e.NodeID]++
-		case "langgraph_llm_streamed":
-			// Only the stream has the model's token stream.
 		default:
-			o.audit[string(e.Type)+" "+e.NodeID]++
+			// Tools, models and inner chains: the stream has a record for
+			// their start and one for their end, a span is recorded once
+			// at its end; only the stream has the model's token stream.
+			if t := string(e.Type); strings.HasSuffix(t, "_completed") || strings.HasSuffix(t, "_failed") {
+				o.audit[t+" "+e.NodeID]++
+			}
 		}
 	}
 	return o

@@ -127,7 +127,7 @@ func TestOTelSDKExporter(t *testing.T) {
 			var s audit.Summary
 			getJSON(t, srv.url, "/v1/executions/"+exec+"/summary", &s)
 			if s.Status != audit.StatusFailed || s.WorkflowID != "trip-planner" || s.NodesExecuted != 2 || s.NodesFailed != 1 ||
-				s.Errors != 2 || s.TotalEntries != 12 || s.DurationMS == nil || *s.DurationMS < 3 {
+				s.Errors != 2 || s.TotalEntries != 10 || s.DurationMS == nil || *s.DurationMS < 3 {
 				t.Errorf("summary %+v", s)
 			}
 			tl := getText(t, srv.url, "/v1/executions/"+exec+"/timeline?all=true&debug=true")

@@ -30,6 +30,7 @@ type spanGen struct {
 	n      uint64
 	td     ptrace.Traces
 	spans  ptrace.SpanSlice
+	t0     time.Time // the time the spans' timestamps are relative to
 }
 
 func newSpanGen(run string, client, spans int) *spanGen {
@@ -43,7 +44,8 @@ func newSpanGen(run string, client, spans int) *spanGen {
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("wtbload")
 	g.spans = ss.Spans()
-	t0 := time.Now()
+	t0 := time.Now().Add(-time.Duration(spans/spansPerTrace) * 100 * time.Millisecond)
+	g.t0 = t0
 	ts := func(ms int) pcommon.Timestamp {
 		return pcommon.NewTimestampFromTime(t0.Add(time.Duration(ms) * time.Millisecond))
 	}
@@ -91,18 +93,24 @@ func newSpanGen(run string, client, spans int) *spanGen {
 	return g
 }
 
-// body gives the request's spans fresh trace ids and returns the encoded
-// ExportTraceServiceRequest.
+// body gives the request's spans fresh trace ids and times (the traces
+// of a request end now, as an exporter's batch does) and returns the
+// encoded ExportTraceServiceRequest.
 func (g *spanGen) body() ([]byte, error) {
 	var tid pcommon.TraceID
 	binary.BigEndian.PutUint64(tid[:8], g.run)
+	shift := time.Since(g.t0)
+	g.t0 = g.t0.Add(shift)
 	for i := 0; i < g.spans.Len(); i++ {
 		if i%spansPerTrace == 0 {
 			g.n++
 			binary.BigEndian.PutUint32(tid[8:12], uint32(g.client))
 			binary.BigEndian.PutUint32(tid[12:], uint32(g.n))
 		}
-		g.spans.At(i).SetTraceID(tid)
+		sp := g.spans.At(i)
+		sp.SetTraceID(tid)
+		sp.SetStartTimestamp(sp.StartTimestamp() + pcommon.Timestamp(shift))
+		sp.SetEndTimestamp(sp.EndTimestamp() + pcommon.Timestamp(shift))
 	}
 	return ptraceotlp.NewExportRequestFromTraces(g.td).MarshalProto()
 }
@@ -217,7 +225,7 @@ func runOTLPMode(ctx context.Context, cfg config, base string, out io.Writer) er
 	otlpIngest(ctx, warm, base, runID())
 	o := otlpIngest(ctx, cfg, base, runID())
 	fmt.Fprintf(out, "otlp (protobuf spans): %d clients x %d spans/request: %d spans (%d traces, about %d events) acknowledged durable in %.2fs = %.0f spans/s; latency p50 %s, p99 %s, max %s; %d failed requests\n",
-		cfg.clients, cfg.batch, o.events, o.events/spansPerTrace, o.events*2, o.elapsed.Seconds(), o.rate(),
+		cfg.clients, cfg.batch, o.events, o.events/spansPerTrace, o.events*3/2, o.elapsed.Seconds(), o.rate(),
 		ms(o.quantile(0.50)), ms(o.quantile(0.99)), ms(o.quantile(1)), o.failures)
 	if o.firstErr != nil {
 		fmt.Fprintf(out, "otlp: first failure: %v\n", o.firstErr)
