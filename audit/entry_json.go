@@ -133,11 +133,16 @@ func deref(s *string) string {
 // set and non-zero, and when Error is set a new line, 14 spaces and
 // "Error: <error>". The time is the UTC wall clock, milliseconds truncated.
 func (e Entry) Format() string {
-	return string(e.appendFormat(make([]byte, 0, 64+len(e.Message)+len(e.Error))))
+	return string(e.appendFormat(make([]byte, 0, 64+len(e.Message)+len(e.Error)), nil))
 }
 
-func (e *Entry) appendFormat(b []byte) []byte {
+// appendFormat appends the entry's line; with loc set, the time is in loc
+// and followed by its zone ("Z" for UTC, else the offset "+01:00").
+func (e *Entry) appendFormat(b []byte, loc *time.Location) []byte {
 	t := e.Timestamp.UTC()
+	if loc != nil {
+		t = e.Timestamp.In(loc)
+	}
 	b = append(b, '[')
 	b = append2(b, t.Hour())
 	b = append(b, ':')
@@ -147,6 +152,9 @@ func (e *Entry) appendFormat(b []byte) []byte {
 	b = append(b, '.')
 	ms := t.Nanosecond() / int(time.Millisecond)
 	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	if loc != nil {
+		b = t.AppendFormat(b, "Z07:00")
+	}
 	b = append(b, ']', ' ')
 	b = append(b, e.Severity.Icon()...)
 	b = append(b, ' ')

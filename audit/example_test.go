@@ -29,6 +29,7 @@ func ExampleTrail() {
 	//
 	// Execution: exec-1
 	// Workflow:  wf-1
+	// Started:   2026-01-27 12:00:00.005Z
 	// Duration:  1500ms
 	//
 	// Nodes: [+] 1 completed | [X] 1 failed
@@ -39,9 +40,9 @@ func ExampleTrail() {
 	//                       TIMELINE
 	// ------------------------------------------------------------
 	//
-	// [12:00:00.005] [i] Execution started for workflow 'Demo'
-	// [12:00:00.005] [+] Node 'N1' completed (2 tool calls) (node: n1) [12.3ms]
-	// [12:00:00.005] [X] Node 'N2' failed (node: n2)
+	// [12:00:00.005Z] [i] Execution started for workflow 'Demo'
+	// [12:00:00.005Z] [+] Node 'N1' completed (2 tool calls) (node: n1) [12.3ms]
+	// [12:00:00.005Z] [X] Node 'N2' failed (node: n2)
 	//               Error: ValueError: bad
 	//
 	// ============================================================
@@ -117,6 +118,7 @@ func ExampleFormatTimeline() {
 	//
 	// Execution: batch-1
 	// Workflow:  wf-7
+	// Started:   2026-01-27 09:30:00.000Z
 	// Duration:  2000ms
 	//
 	// Nodes: [+] 0 completed
@@ -126,8 +128,8 @@ func ExampleFormatTimeline() {
 	//                       TIMELINE
 	// ------------------------------------------------------------
 	//
-	// [09:30:00.000] [i] Ray batch test 'batch-1' started (2 variants, 2 workers)
-	// [09:30:02.000] [+] Ray batch test completed: 2 succeeded, 0 failed [2000.0ms]
+	// [09:30:00.000Z] [i] Ray batch test 'batch-1' started (2 variants, 2 workers)
+	// [09:30:02.000Z] [+] Ray batch test completed: 2 succeeded, 0 failed [2000.0ms]
 	//
 	// ============================================================
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // TimelineLimit is the number of entries the text timeline shows unless
@@ -15,6 +16,9 @@ type FormatOptions struct {
 	All bool
 	// Debug shows debug entries, which are hidden otherwise.
 	Debug bool
+	// Location is the time zone of the times shown; nil means UTC. Every
+	// time says its zone: "Z" for UTC, else its offset ("+01:00").
+	Location *time.Location
 }
 
 const (
@@ -24,8 +28,10 @@ const (
 
 // FormatTimeline renders the reference's text display of an execution from
 // its summary and its entries (all of them, oldest first): a header, the
-// summary block (execution, workflow, duration, nodes, checkpoints, errors),
-// then the timeline. Debug entries are hidden unless opts.Debug; of the rest
+// summary block (execution, workflow, start with its date and zone,
+// duration, nodes, checkpoints, errors), then the timeline, each time of day
+// followed by its zone (UTC "Z" unless opts.Location) and a line with the
+// date where it changes. Debug entries are hidden unless opts.Debug; of the rest
 // only the last TimelineLimit are shown unless opts.All, after a line
 // "(Showing last 30 of N entries)". Without entries the text is "No audit
 // entries recorded.". The text has no trailing newline.
@@ -45,8 +51,17 @@ func FormatTimeline(s Summary, entries []Entry, opts FormatOptions) string {
 	line("                   WTB AUDIT TRAIL")
 	line(rule60)
 	line()
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
 	line("Execution: ", orNA(s.ExecutionID))
 	line("Workflow:  ", orNA(s.WorkflowID))
+	start := entries[0].Timestamp
+	if s.StartedAt != nil {
+		start = *s.StartedAt
+	}
+	line("Started:   ", formatWhen(start, loc))
 	if s.DurationMS != nil && *s.DurationMS != 0 {
 		line("Duration:  ", strconv.FormatFloat(*s.DurationMS, 'f', 0, 64), "ms")
 	}
@@ -91,9 +106,16 @@ func FormatTimeline(s Summary, entries []Entry, opts FormatOptions) string {
 		line()
 		shown = shown[len(shown)-TimelineLimit:]
 	}
+	// Lines carry the time of day; a line gives the date where it
+	// changes from the start's.
+	day := start.In(loc).Format(time.DateOnly)
 	var buf []byte
 	for i := range shown {
-		buf = shown[i].appendFormat(buf[:0])
+		if d := shown[i].Timestamp.In(loc).Format(time.DateOnly); d != day {
+			line("--- ", d, " ---")
+			day = d
+		}
+		buf = shown[i].appendFormat(buf[:0], loc)
 		b.Write(buf)
 		b.WriteByte('\n')
 	}
@@ -107,4 +129,10 @@ func orNA(s string) string {
 		return "N/A"
 	}
 	return s
+}
+
+// formatWhen writes t in loc with the date, milliseconds and zone:
+// "2026-03-14 09:26:53.589Z", "2026-03-14 10:26:53.589+01:00".
+func formatWhen(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04:05.000Z07:00")
 }

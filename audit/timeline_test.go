@@ -7,13 +7,15 @@ import (
 	"time"
 )
 
-// referenceExample is the worked example of the reference's text display.
+// referenceExample is the worked example of the reference's text display,
+// with what wtb adds: the start with its date, and the zone of every time.
 const referenceExample = `============================================================
                    WTB AUDIT TRAIL
 ============================================================
 
 Execution: exec-1
 Workflow:  wf-1
+Started:   2026-01-27 12:00:00.005Z
 Duration:  1500ms
 
 Nodes: [+] 1 completed | [X] 1 failed
@@ -24,12 +26,12 @@ Checkpoints: 1 | 1 rollbacks
                       TIMELINE
 ------------------------------------------------------------
 
-[12:00:00.005] [i] Execution started for workflow 'Demo'
-[12:00:00.005] [+] Node 'N1' completed (2 tool calls) (node: n1) [12.3ms]
-[12:00:00.005] [X] Node 'N2' failed (node: n2)
+[12:00:00.005Z] [i] Execution started for workflow 'Demo'
+[12:00:00.005Z] [+] Node 'N1' completed (2 tool calls) (node: n1) [12.3ms]
+[12:00:00.005Z] [X] Node 'N2' failed (node: n2)
               Error: ValueError: bad
-[12:00:00.005] [i] Checkpoint 'cp-1' created (step 1)
-[12:00:00.005] [!] Rolled back to checkpoint 'cp-1' (1 nodes reverted)
+[12:00:00.005Z] [i] Checkpoint 'cp-1' created (step 1)
+[12:00:00.005Z] [!] Rolled back to checkpoint 'cp-1' (1 nodes reverted)
 
 ============================================================`
 
@@ -56,7 +58,7 @@ func TestFormatReferenceExample(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", got, referenceExample)
 	}
 	withDebug := exampleTrail().Format(FormatOptions{Debug: true})
-	if !strings.Contains(withDebug, "[12:00:00.005] [D] Node 'N1' started (node: n1)\n") {
+	if !strings.Contains(withDebug, "[12:00:00.005Z] [D] Node 'N1' started (node: n1)\n") {
 		t.Fatalf("debug entry not shown:\n%s", withDebug)
 	}
 }
@@ -100,11 +102,11 @@ func TestFormatTimeline(t *testing.T) {
 			if has := strings.Contains(got, "(Showing"); has != (tt.showing != "") || (tt.showing != "" && !strings.Contains(got, tt.showing+"\n\n[")) {
 				t.Fatalf("showing line: want %q in\n%s", tt.showing, got)
 			}
-			n := strings.Count(got, "[09:05:07.000]")
+			n := strings.Count(got, "[09:05:07.000Z]")
 			if n != tt.lines {
 				t.Fatalf("%d entry lines, want %d", n, tt.lines)
 			}
-			if tt.first != "" && !strings.Contains(got, "[09:05:07.000] [i] "+tt.first+"\n") && !strings.Contains(got, "[09:05:07.000] [D] "+tt.first+"\n") {
+			if tt.first != "" && !strings.Contains(got, "[09:05:07.000Z] [i] "+tt.first+"\n") && !strings.Contains(got, "[09:05:07.000Z] [D] "+tt.first+"\n") {
 				t.Fatalf("first line %q missing", tt.first)
 			}
 			if tt.lines > 0 {
@@ -121,12 +123,40 @@ func TestFormatTimeline(t *testing.T) {
 			if strings.Contains(got, "Duration:") {
 				t.Fatal("duration line without duration")
 			}
-			if !strings.Contains(got, "Execution: x\nWorkflow:  N/A\n\nNodes: [+] 0 completed\nCheckpoints: 0\n\n---") {
+			if !strings.Contains(got, "Execution: x\nWorkflow:  N/A\nStarted:   2026-01-27 09:05:07.000Z\n\nNodes: [+] 0 completed\nCheckpoints: 0\n\n---") {
 				t.Fatalf("summary block:\n%s", got)
 			}
 		})
 	}
 	if got := FormatTimeline(Summary{}, nil, FormatOptions{}); got != "No audit entries recorded." {
 		t.Fatalf("empty: %q", got)
+	}
+}
+
+// TestTimelineZoneAndDate: times are in UTC with "Z" by default, in the
+// chosen zone with its offset otherwise; the header carries the start's
+// date, and a line gives the date where it changes.
+func TestTimelineZoneAndDate(t *testing.T) {
+	start := time.Date(2026, 3, 14, 23, 59, 59, 500_000_000, time.UTC)
+	entries := []Entry{
+		{EventID: "1", Timestamp: start, Type: TypeExecutionStarted, Severity: SeverityInfo, Message: "started", ExecutionID: "x"},
+		{EventID: "2", Timestamp: start.Add(time.Second), Type: TypeExecutionCompleted, Severity: SeveritySuccess, Message: "done", ExecutionID: "x"},
+	}
+	s := Summarize("x", entries)
+	utc := FormatTimeline(s, entries, FormatOptions{})
+	for _, want := range []string{"Started:   2026-03-14 23:59:59.500Z\n", "[23:59:59.500Z] [i] started\n", "--- 2026-03-15 ---\n[00:00:00.500Z] [+] done\n"} {
+		if !strings.Contains(utc, want) {
+			t.Errorf("UTC timeline lacks %q:\n%s", want, utc)
+		}
+	}
+	paris := time.FixedZone("CET", 3600)
+	local := FormatTimeline(s, entries, FormatOptions{Location: paris})
+	for _, want := range []string{"Started:   2026-03-15 00:59:59.500+01:00\n", "[00:59:59.500+01:00] [i] started\n[01:00:00.500+01:00] [+] done\n"} {
+		if !strings.Contains(local, want) {
+			t.Errorf("timeline in +01:00 lacks %q:\n%s", want, local)
+		}
+	}
+	if strings.Contains(local, "--- ") {
+		t.Errorf("no date change in +01:00, yet a date line:\n%s", local)
 	}
 }

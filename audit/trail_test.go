@@ -192,7 +192,7 @@ func TestTrailRecordEvent(t *testing.T) {
 	if e.Message != "Execution started for workflow 'Demo'" || tr.Len() != 1 {
 		t.Fatalf("%+v", e)
 	}
-	if !strings.Contains(tr.Format(audit.FormatOptions{}), "[12:00:00.000] [i] Execution started for workflow 'Demo'\n") {
+	if !strings.Contains(tr.Format(audit.FormatOptions{}), "[12:00:00.000Z] [i] Execution started for workflow 'Demo'\n") {
 		t.Fatal(tr.Format(audit.FormatOptions{}))
 	}
 }

@@ -54,7 +54,7 @@ func Example() {
 	res.Body.Close()
 	// Output:
 	// 200 {"accepted":1,"duplicates":0}
-	// [03:04:05.000] [i] Execution started for workflow 'rag'
+	// [03:04:05.000Z] [i] Execution started for workflow 'rag'
 }
 
 // Follow the audit log live with Server-Sent Events.

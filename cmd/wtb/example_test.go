@@ -47,6 +47,7 @@ func Example() {
 	//
 	// Execution: ex-exec-000000
 	// Workflow:  wf-gen
+	// Started:   2026-03-14 09:26:53.589Z
 	// Duration:  4ms
 	//
 	// Nodes: [+] 1 completed
@@ -56,11 +57,11 @@ func Example() {
 	//                       TIMELINE
 	// ------------------------------------------------------------
 	//
-	// [09:26:53.589] [i] Execution started for workflow 'Generated'
-	// [09:26:53.590] [D] Node 'node-0' started (node: node-0)
-	// [09:26:53.591] [+] Node 'node-0' completed (1 tool calls) (node: node-0) [12.5ms]
-	// [09:26:53.592] [i] Checkpoint '3' created (step 3) (node: node-0)
-	// [09:26:53.593] [+] Execution completed (1 nodes, 1 checkpoints) [5.0ms]
+	// [09:26:53.589Z] [i] Execution started for workflow 'Generated'
+	// [09:26:53.590Z] [D] Node 'node-0' started (node: node-0)
+	// [09:26:53.591Z] [+] Node 'node-0' completed (1 tool calls) (node: node-0) [12.5ms]
+	// [09:26:53.592Z] [i] Checkpoint '3' created (step 3) (node: node-0)
+	// [09:26:53.593Z] [+] Execution completed (1 nodes, 1 checkpoints) [5.0ms]
 	//
 	// ============================================================
 	// wtb: execution "nope" not found

@@ -11,6 +11,7 @@ func Example() {
 	//
 	// Execution: exec-1
 	// Workflow:  wf-rag
+	// Started:   2026-01-27 10:00:00.000Z
 	// Duration:  1500ms
 	//
 	// Nodes: [+] 1 completed | [X] 1 failed
@@ -21,13 +22,13 @@ func Example() {
 	//                       TIMELINE
 	// ------------------------------------------------------------
 	//
-	// [10:00:00.000] [i] Execution started for workflow 'RAG'
-	// [10:00:00.120] [+] Node 'retrieve' completed (2 tool calls) (node: retrieve) [120.0ms]
-	// [10:00:00.121] [i] Checkpoint 'cp-1' created (step 1)
-	// [10:00:00.900] [X] Node 'generate' failed (node: generate) [779.0ms]
+	// [10:00:00.000Z] [i] Execution started for workflow 'RAG'
+	// [10:00:00.120Z] [+] Node 'retrieve' completed (2 tool calls) (node: retrieve) [120.0ms]
+	// [10:00:00.121Z] [i] Checkpoint 'cp-1' created (step 1)
+	// [10:00:00.900Z] [X] Node 'generate' failed (node: generate) [779.0ms]
 	//               Error: TimeoutError: LLM call timed out
-	// [10:00:00.905] [!] Rolled back to checkpoint 'cp-1' (1 nodes reverted)
-	// [10:00:01.500] [+] Execution completed (3 nodes, 1 checkpoints) [1500.0ms]
+	// [10:00:00.905Z] [!] Rolled back to checkpoint 'cp-1' (1 nodes reverted)
+	// [10:00:01.500Z] [+] Execution completed (3 nodes, 1 checkpoints) [1500.0ms]
 	//
 	// ============================================================
 }
