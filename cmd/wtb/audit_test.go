@@ -112,7 +112,7 @@ func TestAuditShowListSummary(t *testing.T) {
 	exec := "show-exec-000001"
 
 	t.Run("summary", func(t *testing.T) {
-		r := mustRun(t, "", "audit", "summary", exec, "--db", db)
+		r := mustRun(t, "", "audit", "summary", exec, "--db", db, "--json")
 		var s audit.Summary
 		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 			t.Fatalf("%v: %s", err, r.stdout)

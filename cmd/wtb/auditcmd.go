@@ -44,7 +44,12 @@ last 30 entries (--all for every entry), debug entries hidden unless --debug.`,
 			return err
 		}
 		defer st.Close()
-		text, err := timeline(cmd.Context(), st, args[0], auditShowOpts)
+		opts := auditShowOpts
+		opts.Location = displayLocation()
+		if auditOut.showJSON {
+			return writeTimelineJSON(cmd.Context(), st, args[0], opts, cmd.OutOrStdout())
+		}
+		text, err := timeline(cmd.Context(), st, args[0], opts)
 		if err != nil {
 			return err
 		}
@@ -83,7 +88,7 @@ execution or workflow id, ASCII letters without case), --since and --until
 			return err
 		}
 		defer st.Close()
-		return listExecutions(cmd.Context(), st, p, auditListFlags.limit, cmd.OutOrStdout())
+		return listExecutions(cmd.Context(), st, p, auditListFlags.limit, auditOut.listJSON, cmd.OutOrStdout())
 	},
 }
 
@@ -130,7 +135,7 @@ func parseWhen(flag, v string, now time.Time) (time.Time, error) {
 
 var auditSummaryCmd = &cobra.Command{
 	Use:   "summary EXECUTION_ID",
-	Short: "Print an execution's summary as JSON",
+	Short: "Print an execution's summary (--json for JSON)",
 	Args:  argsExactly(1, "an execution id"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		st, err := openStoreForReading(cmd.Context(), globalStore)
@@ -141,6 +146,9 @@ var auditSummaryCmd = &cobra.Command{
 		s, err := summary(cmd.Context(), st, args[0])
 		if err != nil {
 			return err
+		}
+		if !auditOut.summaryJSON {
+			return writeSummaryText(cmd.OutOrStdout(), s)
 		}
 		b, err := json.MarshalIndent(s, "", "  ")
 		if err != nil {
@@ -156,23 +164,29 @@ var auditExportExecution string
 var auditExportCmd = &cobra.Command{
 	Use:   "export",
 	Short: "Write audit entries as JSON lines, in seq order",
-	Long: `Write audit entries as JSON lines in seq order: every entry, or those of one
-execution with --execution. Each line has seq, event_id, source_type and the
-reference's keys (timestamp in RFC 3339 UTC, event_type, severity, message,
-execution_id, node_id, details, error, duration_ms).`,
+	Long: `Write audit entries as JSON lines in seq order: every entry, or those the
+filters of GET /v1/audit select: --execution-id (or --execution), --node-id,
+--event-type, --min-severity, --since, --until; --after SEQ resumes after an
+entry and --limit N stops after N. Each line has seq, event_id, source_type
+and the reference's keys (timestamp in RFC 3339 UTC, event_type, severity,
+message, execution_id, node_id, details, error, duration_ms).`,
 	Args: argsExactly(0, ""),
 	RunE: func(cmd *cobra.Command, _ []string) error {
+		f, limit, err := exportFilter(time.Now())
+		if err != nil {
+			return err
+		}
 		st, err := openStoreForReading(cmd.Context(), globalStore)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if auditExportExecution != "" {
-			if _, err := summary(cmd.Context(), st, auditExportExecution); err != nil {
+		if f.ExecutionID != "" {
+			if _, err := summary(cmd.Context(), st, f.ExecutionID); err != nil {
 				return err
 			}
 		}
-		_, err = exportEntries(cmd.Context(), st, audit.Filter{ExecutionID: auditExportExecution}, cmd.OutOrStdout())
+		_, err = exportEntries(cmd.Context(), st, f, limit, cmd.OutOrStdout())
 		return err
 	},
 }
@@ -274,11 +288,14 @@ func timeline(ctx context.Context, st audit.Store, id string, opts audit.FormatO
 
 // exportEntries writes the entries matching f as JSON lines in seq order
 // and returns how many it wrote.
-func exportEntries(ctx context.Context, st audit.Store, f audit.Filter, out io.Writer) (int, error) {
+func exportEntries(ctx context.Context, st audit.Store, f audit.Filter, limit int, out io.Writer) (int, error) {
 	w := bufio.NewWriterSize(out, 64<<10)
 	n := 0
 	err := forEachEntry(ctx, st, f, func(page []audit.Entry) error {
 		for i := range page {
+			if limit > 0 && n == limit {
+				return errLimitReached
+			}
 			b, err := page[i].MarshalJSON()
 			if err != nil {
 				return fmt.Errorf("encoding entry %d: %w", page[i].Seq, err)
@@ -291,7 +308,7 @@ func exportEntries(ctx context.Context, st audit.Store, f audit.Filter, out io.W
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errLimitReached) {
 		return n, err
 	}
 	if err := w.Flush(); err != nil {
@@ -300,11 +317,16 @@ func exportEntries(ctx context.Context, st audit.Store, f audit.Filter, out io.W
 	return n, nil
 }
 
+// errLimitReached stops an export at its --limit.
+var errLimitReached = errors.New("limit reached")
+
 // listExecutions writes the executions p selects as a table, newest
 // first, page by page; limit > 0 stops after that many.
-func listExecutions(ctx context.Context, st audit.Store, p audit.Page, limit int, out io.Writer) error {
+func listExecutions(ctx context.Context, st audit.Store, p audit.Page, limit int, asJSON bool, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EXECUTION\tWORKFLOW\tSTATUS\tENTRIES\tNODES\tFAILED\tCHECKPOINTS\tROLLBACKS\tERRORS\tSTARTED\tDURATION")
+	if !asJSON {
+		fmt.Fprintln(tw, "EXECUTION\tWORKFLOW\tSTATUS\tENTRIES\tNODES\tFAILED\tCHECKPOINTS\tROLLBACKS\tERRORS\tSTARTED\tDURATION")
+	}
 	p.Limit = listPage
 	total := 0
 	for {
@@ -316,6 +338,12 @@ func listExecutions(ctx context.Context, st audit.Store, p audit.Page, limit int
 			return fmt.Errorf("listing executions: %w", err)
 		}
 		for _, s := range page {
+			if asJSON {
+				if err := writeSummaryLine(tw, s); err != nil {
+					return err
+				}
+				continue
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n",
 				s.ExecutionID, dash(s.WorkflowID), s.Status, s.TotalEntries, s.NodesExecuted, s.NodesFailed,
 				s.CheckpointsCreated, s.Rollbacks, s.Errors, formatStarted(s.StartedAt), formatDuration(s.DurationMS))
@@ -328,6 +356,9 @@ func listExecutions(ctx context.Context, st audit.Store, p audit.Page, limit int
 			break
 		}
 		p.After = page[len(page)-1].Cursor()
+	}
+	if asJSON {
+		return nil
 	}
 	_, err := fmt.Fprintln(out, plural(total, "execution"))
 	return err
@@ -356,7 +387,7 @@ func formatStarted(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05")
+	return formatTime(*t)
 }
 
 func formatDuration(ms *float64) string {

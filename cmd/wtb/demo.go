@@ -205,7 +205,7 @@ func demoEvents(ids demoIDs, end time.Time) []event.Event {
 func eventLine(ev event.Event) string {
 	e := audit.FromEvent(ev)
 	var b strings.Builder
-	b.WriteString(ev.EventTime().UTC().Format("15:04:05.000"))
+	b.WriteString(ev.EventTime().UTC().Format("15:04:05.000Z"))
 	b.WriteString("  ")
 	name := ev.WireName()
 	b.WriteString(name)

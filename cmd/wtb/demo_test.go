@@ -85,7 +85,7 @@ func TestDemoEvents(t *testing.T) {
 	}
 }
 
-var timePrefix = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d\d\d  (\S+)\s+(.*)$`)
+var timePrefix = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d\d\dZ  (\S+)\s+(.*)$`)
 
 func TestDemo(t *testing.T) {
 	db := tempDB(t)

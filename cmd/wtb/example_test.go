@@ -37,8 +37,8 @@ func Example() {
 	// Output:
 	// imported 5, duplicates 0
 	// imported 0, duplicates 5 (nothing new: every event was already recorded)
-	// EXECUTION       WORKFLOW  STATUS     ENTRIES  NODES  FAILED  CHECKPOINTS  ROLLBACKS  ERRORS  STARTED              DURATION
-	// ex-exec-000000  wf-gen    completed  5        1      0       1            0          0       2026-03-14 09:26:53  0.004s
+	// EXECUTION       WORKFLOW  STATUS     ENTRIES  NODES  FAILED  CHECKPOINTS  ROLLBACKS  ERRORS  STARTED               DURATION
+	// ex-exec-000000  wf-gen    completed  5        1      0       1            0          0       2026-03-14 09:26:53Z  0.004s
 	// 1 execution
 	//
 	// ============================================================

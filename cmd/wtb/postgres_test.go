@@ -58,7 +58,7 @@ func TestPostgresStore(t *testing.T) {
 	t.Setenv(envDB, "")
 	t.Setenv(envSync, "")
 	t.Setenv(envStore, url)
-	sum := runEnv(t, "", "audit", "summary", exec)
+	sum := runEnv(t, "", "audit", "summary", exec, "--json")
 	if sum.code != 0 || !strings.Contains(sum.stdout, `"execution_id": "`+exec+`"`) {
 		t.Fatalf("summary with WTB_STORE: exit %d\n%s\n%s", sum.code, sum.stdout, sum.stderr)
 	}
