@@ -142,6 +142,15 @@ const (
 	TypeOrphanCleanupCompleted     Type = "orphan_cleanup_completed"
 )
 
+// Audit types of the entries the ledger records about the log itself: a
+// finished execution's seal, a redaction, a prune (package ledger writes
+// them; they have no event).
+const (
+	TypeRunSealed     Type = "run_sealed"
+	TypeEntryRedacted Type = "entry_redacted"
+	TypeLogPruned     Type = "log_pruned"
+)
+
 // Types lists every audit type: the reference's 30 in declaration order,
 // then wtb's additions by category.
 func Types() []Type {
@@ -196,6 +205,8 @@ var allTypes = []Type{
 	TypeForkRequested, TypeVenvCreated, TypeVenvReused, TypeVenvInvalidated, TypeVenvMismatch,
 	TypeVenvRestored, TypeActorCreated, TypeActorReset, TypeActorKilled, TypeResourcesReleased,
 	TypeResourcesReacquired, TypeOrphanWorkspaceDetected, TypeOrphanCleanupCompleted,
+
+	TypeRunSealed, TypeEntryRedacted, TypeLogPruned,
 }
 
 var knownTypes = func() map[Type]struct{} {

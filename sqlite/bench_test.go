@@ -143,17 +143,22 @@ func BenchmarkNaiveInsert(b *testing.B) {
 func BenchmarkEndToEnd(b *testing.B) {
 	cases := []struct {
 		sync     sqlite.Sync
-		maxBatch int // 0: the recorder's default
-	}{{sqlite.SyncNormal, 0}, {sqlite.SyncFull, 0}, {sqlite.SyncNormal, 1000}, {sqlite.SyncFull, 1000}}
+		maxBatch int  // 0: the recorder's default
+		noTree   bool // Options.NoLedger: what the Merkle tree costs
+	}{{sqlite.SyncNormal, 0, false}, {sqlite.SyncNormal, 0, true}, {sqlite.SyncFull, 0, false},
+		{sqlite.SyncNormal, 1000, false}, {sqlite.SyncFull, 1000, false}}
 	for _, c := range cases {
 		name := c.sync.String()
 		if c.maxBatch > 0 {
 			name += fmt.Sprintf("/batch=%d", c.maxBatch)
 		}
+		if c.noTree {
+			name += "/tree=off"
+		}
 		for _, conc := range []int{1, 100} {
 			b.Run(fmt.Sprintf("%s/executions=%d", name, conc), func(b *testing.B) {
 				storetest.BenchEndToEnd(b, func(tb testing.TB) audit.Store {
-					return openTemp(tb, sqlite.Options{Sync: c.sync})
+					return openTemp(tb, sqlite.Options{Sync: c.sync, NoLedger: c.noTree})
 				}, audit.RecorderOptions{MaxBatch: c.maxBatch}, conc)
 			})
 		}

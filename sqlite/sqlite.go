@@ -93,6 +93,10 @@ type Options struct {
 	// fs.ErrNotExist, a missing schema ErrNoSchema), the file needs only
 	// read permission, and Append fails with ErrReadOnly.
 	ReadOnly bool
+	// NoLedger turns the Merkle tree off: Append writes no leaves and
+	// Redact and Prune fail. Only for measuring what the tree costs; the
+	// next Open with the tree on adds the missing leaves.
+	NoLedger bool
 }
 
 func (o Options) withDefaults() Options {
@@ -358,7 +362,14 @@ func (s *Store) setup(ctx context.Context) error {
 	if err := migrate(ctx, s.writer); err != nil {
 		return err
 	}
-	return s.w.prepare(ctx, s.writer)
+	if err := s.w.prepare(ctx, s.writer); err != nil {
+		return err
+	}
+	s.w.led.off = s.opts.NoLedger
+	if s.opts.NoLedger {
+		return nil
+	}
+	return s.backfill(ctx)
 }
 
 // Path returns the database file name.

@@ -50,6 +50,7 @@ type writeState struct {
 	boxes   boxCache
 	upsert  driver.Stmt // upsertExecution, prepared on first use
 	upArgs  []driver.NamedValue
+	led     ledgerWriter
 }
 
 // upsertExecution merges an audit.ExecutionDelta into the execution's
@@ -220,9 +221,6 @@ func (w *writeState) insert(ctx context.Context, dc driver.Conn, n int) (driver.
 
 // close closes the prepared statements; conn is the write connection.
 func (w *writeState) close(conn *sql.Conn) {
-	if len(w.inserts) == 0 && w.upsert == nil {
-		return
-	}
 	_ = conn.Raw(func(any) error {
 		for _, st := range w.inserts {
 			st.Close()
@@ -230,6 +228,7 @@ func (w *writeState) close(conn *sql.Conn) {
 		if w.upsert != nil {
 			w.upsert.Close()
 		}
+		w.led.close()
 		return nil
 	})
 	w.inserts, w.upsert = nil, nil
@@ -282,6 +281,38 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 // append runs one Append on the write connection.
 func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit.Entry) (res audit.AppendResult, err error) {
 	exec := dc.(driver.ExecerContext)
+	if _, err := exec.ExecContext(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		return res, err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = exec.ExecContext(context.Background(), "ROLLBACK", nil)
+			w.led.rollback()
+		}
+	}()
+	if err := w.appendInTx(ctx, dc, entries); err != nil {
+		return res, err
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if _, err := exec.ExecContext(ctx, "COMMIT", nil); err != nil {
+		return res, err
+	}
+	w.led.commit()
+	for i := range entries {
+		if entries[i].Seq != 0 {
+			res.Appended++
+		} else {
+			res.Duplicates = append(res.Duplicates, entries[i].EventID)
+		}
+	}
+	return res, nil
+}
+
+// appendInTx inserts entries (setting their Seq; 0 for duplicates), their
+// executions' summaries and their leaves in the transaction open on dc.
+func (w *writeState) appendInTx(ctx context.Context, dc driver.Conn, entries []audit.Entry) error {
 	// Repeats within the batch: the first occurrence wins.
 	w.uniq = w.uniq[:0]
 	clear(w.index)
@@ -293,54 +324,38 @@ func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit
 		w.index[id] = i
 		w.uniq = append(w.uniq, i)
 	}
-
-	if _, err := exec.ExecContext(ctx, "BEGIN IMMEDIATE", nil); err != nil {
-		return res, err
-	}
-	defer func() {
-		if err != nil {
-			_, _ = exec.ExecContext(context.Background(), "ROLLBACK", nil)
-		}
-	}()
-	var last int64
-	err = queryRows(ctx, dc, "SELECT coalesce(max(seq), 0) FROM entries", nil, func(row []driver.Value) error {
-		var ok bool
-		if last, ok = row[0].(int64); !ok {
-			return fmt.Errorf("max(seq) is %T", row[0])
-		}
-		return nil
-	})
+	last, headSize, headLast, err := readLast(ctx, dc)
 	if err != nil {
-		return res, err
+		return err
+	}
+	first := last + 1
+	if !w.led.off {
+		if _, err := w.led.begin(ctx, dc, last, headSize, headLast, -1); err != nil {
+			return err
+		}
+		w.led.hashAhead(entries, w.uniq, first)
+		defer w.led.wait()
 	}
 	for rest := w.uniq; len(rest) > 0; {
 		k := chunkSize(len(rest))
 		if last, err = w.insertChunk(ctx, dc, entries, rest[:k], last); err != nil {
-			return res, err
+			return err
 		}
 		rest = rest[k:]
 	}
 	if err := w.summarise(ctx, dc, entries); err != nil {
-		return res, err
+		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	if _, err := exec.ExecContext(ctx, "COMMIT", nil); err != nil {
-		return res, err
+	if !w.led.off {
+		if err := w.led.record(ctx, dc, entries, w.uniq, first); err != nil {
+			return err
+		}
 	}
 	if len(w.index) > maxKeptIndex {
 		w.index = make(map[string]int) // do not keep the memory of a huge batch
 		w.uniq = nil
 	}
-	for i := range entries {
-		if entries[i].Seq != 0 {
-			res.Appended++
-		} else {
-			res.Duplicates = append(res.Duplicates, entries[i].EventID)
-		}
-	}
-	return res, nil
+	return nil
 }
 
 // insertChunk inserts the entries at positions chunk, after the row with

@@ -1,0 +1,476 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/ledger"
+)
+
+// Tamper is a transaction on a store's database in which a test changes
+// rows directly, as someone with write access to the database could. It
+// reads the log through the same transaction (it is a ledger.Source), and
+// Rollback undoes everything. A store's test provides it to RunLedger.
+type Tamper interface {
+	ledger.Source
+	// Columns lists the columns of the entries table that hold an entry.
+	Columns() []string
+	// Change sets column of the entry seq to another value of its type.
+	Change(ctx context.Context, seq int64, column string) error
+	// Delete deletes the entry seq.
+	Delete(ctx context.Context, seq int64) error
+	// Move gives the entry seq the unused seq to.
+	Move(ctx context.Context, seq, to int64) error
+	// Copy inserts a copy of the entry seq, every column alike, under the
+	// unused seq to (event ids then repeat: the store's uniqueness rules
+	// are out of the way).
+	Copy(ctx context.Context, seq, to int64) error
+	// Insert inserts e under its Seq (unused).
+	Insert(ctx context.Context, e audit.Entry) error
+	// DeleteEntriesAfter deletes every entry after seq (truncation).
+	DeleteEntriesAfter(ctx context.Context, seq int64) error
+	// CorruptCheckpoint flips a bit in the signature of the k-th stored
+	// checkpoint (0 the first).
+	CorruptCheckpoint(ctx context.Context, k int) error
+	// AppendCheckpointNote stores note as the newest checkpoint, whatever
+	// its size.
+	AppendCheckpointNote(ctx context.Context, note []byte) error
+	// DeleteCheckpointsAbove deletes the stored checkpoints larger than size.
+	DeleteCheckpointsAbove(ctx context.Context, size uint64) error
+	// Rollback undoes the transaction.
+	Rollback() error
+}
+
+// LedgerStore is a ledger.Store with the means to tamper with it.
+type LedgerStore struct {
+	ledger.Store
+	// Tamper begins a tampering transaction.
+	Tamper func(ctx context.Context) (Tamper, error)
+}
+
+// RunLedger runs the ledger's conformance suite against the stores made by
+// newStore (one fresh empty store per subtest): the tree written with the
+// entries, proofs, checkpoints, redaction and prune that keep the proof,
+// and the tampering tests: every row of a 10,000-entry log changed in each
+// column, deleted, duplicated, swapped with its neighbour and preceded by a
+// forged row, each found by ledger.Verify with its kind and seq; a forged
+// checkpoint signature, a rolled-back checkpoint and a truncated log.
+// Under the race detector the row sweep takes every TamperStride-th row
+// (and the rows at tile and checkpoint boundaries); without it, every row.
+func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStore) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s LedgerStore)
+	}{
+		{"TreeWithEntries", testTreeWithEntries},
+		{"ProofsProperty", testProofsProperty},
+		{"Checkpoints", testCheckpoints},
+		{"Redact", testRedact},
+		{"Prune", testPrune},
+		{"CheckpointTampering", testCheckpointTampering},
+		{"TamperEveryRow", testTamperEveryRow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.fn(t, s)
+		})
+	}
+}
+
+// testKey is one key pair for the whole suite.
+var testSigner, testVerifier = func() (*ledger.Signer, *ledger.Verifier) {
+	skey, vkey, err := ledger.GenerateKey("wtb.test/storetest")
+	if err != nil {
+		panic(err)
+	}
+	s, err := ledger.NewSigner(skey)
+	if err != nil {
+		panic(err)
+	}
+	v, err := ledger.NewVerifier(vkey)
+	if err != nil {
+		panic(err)
+	}
+	return s, v
+}()
+
+// ledgerEntry is entry i of the logs of this suite: every field used, some
+// empty, durations and errors on some.
+func ledgerEntry(prefix string, i int) audit.Entry {
+	e := mk(fmt.Sprintf("%s-%05d", prefix, i))
+	e.Timestamp = base.Add(time.Duration(i) * time.Millisecond)
+	e.ExecutionID = fmt.Sprintf("exec-%d", i%5)
+	e.NodeID = fmt.Sprintf("n%d", i%7)
+	e.Message = fmt.Sprintf("entry %d", i)
+	e.Details = json.RawMessage(fmt.Sprintf(`{"i":%d,"s":"x y"}`, i))
+	switch i % 4 {
+	case 0:
+		e.DurationMS = nil
+	case 1:
+		e.Error = "boom"
+		e.Severity = audit.SeverityError
+	case 2:
+		e.NodeID = ""
+		e.Details = nil
+	case 3:
+		e.ExecutionID = ""
+		e.Severity = audit.SeverityDebug
+	}
+	return e
+}
+
+// fill appends n entries in batches of cpEvery, storing a signed
+// checkpoint after each batch.
+func fill(t *testing.T, s LedgerStore, prefix string, n, cpEvery int) {
+	t.Helper()
+	for i := 0; i < n; i += cpEvery {
+		es := make([]audit.Entry, min(cpEvery, n-i))
+		for j := range es {
+			es[j] = ledgerEntry(prefix, i+j)
+		}
+		mustAppend(t, s, es)
+		checkpoint(t, s)
+	}
+}
+
+func checkpoint(t *testing.T, s LedgerStore) ledger.SignedCheckpoint {
+	t.Helper()
+	ctx := context.Background()
+	h, err := s.LedgerHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := testSigner.Sign(h.Size, h.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddCheckpoint(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func verifyStore(t *testing.T, s LedgerStore, opts ledger.VerifyOptions) *ledger.Report {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := s.LedgerSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if opts.Keys == nil {
+		opts.Keys = testVerifier
+	}
+	r, err := ledger.Verify(ctx, snap, opts)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return r
+}
+
+func testTreeWithEntries(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	// Batches with duplicates inside and across them.
+	mustAppend(t, s, []audit.Entry{ledgerEntry("a", 0), ledgerEntry("a", 1), ledgerEntry("a", 0)})
+	mustAppend(t, s, []audit.Entry{ledgerEntry("a", 1), ledgerEntry("a", 2)})
+	fill(t, s, "b", 700, 300)
+	all := queryAll(t, s, audit.Filter{})
+	m := ledger.NewBuilder()
+	var h ledger.Hasher
+	for i := range all {
+		if err := m.Append(all[i].Seq, h.Leaf(&all[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := s.LedgerHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Size != uint64(len(all)) || head.Root != m.Root() || head.LastSeq != all[len(all)-1].Seq {
+		t.Fatalf("head %d leaves up to seq %d root %x; the entries read back give %d up to %d root %x",
+			head.Size, head.LastSeq, head.Root, len(all), all[len(all)-1].Seq, m.Root())
+	}
+	for _, i := range []int{0, 1, 255, 256, len(all) - 1} {
+		p, err := ledger.InclusionProof(ctx, s, uint64(i), head.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ledger.VerifyInclusion(h.Leaf(&all[i]), uint64(i), head.Size, p, head.Root); err != nil {
+			t.Fatalf("inclusion of entry %d: %v", i, err)
+		}
+	}
+	if r := verifyStore(t, s, ledger.VerifyOptions{}); !r.OK() || r.Entries != int64(len(all)) {
+		t.Fatalf("Verify: %d entries, findings %v", r.Entries, r.Findings)
+	}
+}
+
+// testProofsProperty: random appends and checkpoints; every inclusion and
+// consistency proof the store's tiles give verifies with the library's
+// own verifier.
+func testProofsProperty(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	n := 0
+	var heads []ledger.Head
+	rapid.Check(t, func(rt *rapid.T) {
+		k := rapid.IntRange(1, 300).Draw(rt, "batch")
+		es := make([]audit.Entry, k)
+		for i := range es {
+			es[i] = ledgerEntry("p", n+i)
+		}
+		n += k
+		if _, err := s.Append(ctx, es); err != nil {
+			rt.Fatal(err)
+		}
+		h, err := s.LedgerHead(ctx)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if rapid.Bool().Draw(rt, "checkpoint") {
+			heads = append(heads, h)
+		}
+		for _, old := range heads {
+			i := rapid.Uint64Range(0, old.Size-1).Draw(rt, "leaf")
+			leaf, err := leafAt(ctx, s, i)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			p, err := ledger.InclusionProof(ctx, s, i, old.Size)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			if err := ledger.VerifyInclusion(leaf, i, old.Size, p, old.Root); err != nil {
+				rt.Fatalf("inclusion of leaf %d in %d: %v", i, old.Size, err)
+			}
+			c, err := ledger.ConsistencyProof(ctx, s, old.Size, h.Size)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			if err := ledger.VerifyConsistency(old.Size, h.Size, c, old.Root, h.Root); err != nil {
+				rt.Fatalf("consistency %d..%d: %v", old.Size, h.Size, err)
+			}
+		}
+	})
+}
+
+// leafAt recomputes the leaf at index i from the entry there.
+func leafAt(ctx context.Context, s LedgerStore, i uint64) (ledger.Hash, error) {
+	es, err := s.Query(ctx, audit.Filter{Limit: 1, After: afterForIndex(ctx, s, i)})
+	if err != nil || len(es) == 0 {
+		return ledger.Hash{}, fmt.Errorf("entry at leaf %d: %v", i, err)
+	}
+	return ledger.LeafHash(&es[0]), nil
+}
+
+// afterForIndex is the seq before the entry at leaf index i (seqs are
+// consecutive in these logs, from the first).
+func afterForIndex(ctx context.Context, s LedgerStore, i uint64) int64 {
+	es, _ := s.Query(ctx, audit.Filter{Limit: 1})
+	if len(es) == 0 {
+		return 0
+	}
+	return es[0].Seq - 1 + int64(i)
+}
+
+func testCheckpoints(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	if _, err := s.LatestCheckpoint(ctx); !errors.Is(err, ledger.ErrNoCheckpoint) {
+		t.Fatalf("LatestCheckpoint of an empty store: %v, want ErrNoCheckpoint", err)
+	}
+	fill(t, s, "c", 300, 100)
+	old, err := testSigner.Sign(100, ledger.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added, err := s.AddCheckpoint(ctx, old); err != nil || added {
+		t.Fatalf("AddCheckpoint of a smaller size: added %v, %v", added, err)
+	}
+	note, err := s.LatestCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := testVerifier.Open(note)
+	if err != nil || c.Size != 300 {
+		t.Fatalf("latest checkpoint %+v, %v; want size 300", c, err)
+	}
+	if r := verifyStore(t, s, ledger.VerifyOptions{}); !r.OK() || r.Checkpoints != 3 || r.Latest == nil || r.Latest.Size != 300 {
+		t.Fatalf("Verify: %+v", r)
+	}
+}
+
+func testRedact(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	fill(t, s, "r", 500, 100)
+	target := queryAll(t, s, audit.Filter{})[123]
+	rec, err := s.Redact(ctx, target.Seq, "personal data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Seq == 0 || rec.Type != audit.TypeEntryRedacted {
+		t.Fatalf("redaction entry %+v", rec)
+	}
+	checkpoint(t, s)
+	got := mustQuery(t, s, audit.Filter{After: target.Seq - 1, Limit: 1})[0]
+	if got.Message != "" || got.Error != "" || string(got.Details) == string(target.Details) || got.EventID != target.EventID {
+		t.Fatalf("redacted entry read back as %+v", got)
+	}
+	r := verifyStore(t, s, ledger.VerifyOptions{})
+	if !r.OK() || len(r.Redacted) != 1 || r.Redacted[0] != target.Seq {
+		t.Fatalf("Verify after redaction: redacted %v, findings %v", r.Redacted, r.Findings)
+	}
+	if _, err := s.Redact(ctx, target.Seq, "again"); !errors.Is(err, ledger.ErrRedacted) {
+		t.Fatalf("second redaction: %v, want ErrRedacted", err)
+	}
+	if _, err := s.Redact(ctx, 1<<40, "none"); !errors.Is(err, audit.ErrNotFound) {
+		t.Fatalf("redaction of an unknown seq: %v, want ErrNotFound", err)
+	}
+}
+
+func testPrune(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	fill(t, s, "q", 1000, 100)
+	all := queryAll(t, s, audit.Filter{})
+	// Entry 600 is older than the cut, but entry 400 is not: the prune
+	// stops before 400.
+	cut := all[500].Timestamp
+	if _, err := s.Redact(ctx, all[100].Seq, "in the pruned part"); err != nil {
+		t.Fatal(err)
+	}
+	pr, rec, err := s.Prune(ctx, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Removed != 500 || pr.Leaves != 500 || pr.LastSeq != all[499].Seq || pr.FirstSeq != all[0].Seq || rec.Type != audit.TypeLogPruned {
+		t.Fatalf("prune %+v, entry %+v", pr, rec)
+	}
+	if n := mustCount(t, s); n != int64(len(all))-500+2 {
+		t.Fatalf("Count after prune = %d, want %d", n, len(all)-500+2)
+	}
+	checkpoint(t, s)
+	r := verifyStore(t, s, ledger.VerifyOptions{})
+	if !r.OK() || r.Pruned != pr.Pruned || r.Entries != int64(len(all))-500+2 || r.Checkpoints != 11 {
+		t.Fatalf("Verify after prune: %+v", r)
+	}
+	if _, _, err := s.Prune(ctx, base.Add(-time.Hour)); !errors.Is(err, ledger.ErrNothingToPrune) {
+		t.Fatalf("prune of nothing: %v", err)
+	}
+	// Prune everything: the last entry stays.
+	if _, _, err := s.Prune(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, []audit.Entry{ledgerEntry("q2", 0)})
+	checkpoint(t, s)
+	if r := verifyStore(t, s, ledger.VerifyOptions{}); !r.OK() {
+		t.Fatalf("Verify after pruning all: %v", r.Findings)
+	}
+}
+
+func beginTamper(t *testing.T, s LedgerStore) Tamper {
+	t.Helper()
+	if s.Tamper == nil {
+		t.Skip("the store offers no tampering transaction")
+	}
+	tx, err := s.Tamper(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+func verifyTx(t *testing.T, tx Tamper, opts ledger.VerifyOptions) *ledger.Report {
+	t.Helper()
+	r, err := ledger.Verify(context.Background(), tx, opts)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return r
+}
+
+func testCheckpointTampering(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	fill(t, s, "k", 1000, 100)
+	all := queryAll(t, s, audit.Filter{})
+	cases := []struct {
+		name   string
+		tamper func(tx Tamper) error
+		kind   ledger.Kind
+		seq    int64
+		index  uint64
+		opts   ledger.VerifyOptions
+	}{
+		{"forged signature", func(tx Tamper) error { return tx.CorruptCheckpoint(ctx, 4) },
+			ledger.KindForgedCheckpoint, 0, 500, ledger.VerifyOptions{Keys: testVerifier}},
+		{"rolled-back checkpoint", func(tx Tamper) error {
+			old, err := testSigner.Sign(300, mustRoot(t, s, 300))
+			if err != nil {
+				return err
+			}
+			return tx.AppendCheckpointNote(ctx, old.Note)
+		}, ledger.KindRolledBack, 0, 300, ledger.VerifyOptions{Keys: testVerifier}},
+		{"truncated log", func(tx Tamper) error { return tx.DeleteEntriesAfter(ctx, all[849].Seq) },
+			ledger.KindTruncated, all[850].Seq, 850, ledger.VerifyOptions{Keys: testVerifier}},
+		{"checkpoint by an unknown key", func(tx Tamper) error {
+			skey, _, _ := ledger.GenerateKey("wtb.test/storetest")
+			other, _ := ledger.NewSigner(skey)
+			c, err := other.Sign(1000, mustRoot(t, s, 1000))
+			if err != nil {
+				return err
+			}
+			return tx.AppendCheckpointNote(ctx, c.Note)
+		}, ledger.KindForgedCheckpoint, 0, 1000, ledger.VerifyOptions{Keys: testVerifier}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tx := beginTamper(t, s)
+			defer tx.Rollback()
+			if err := c.tamper(tx); err != nil {
+				t.Fatal(err)
+			}
+			r := verifyTx(t, tx, c.opts)
+			f := r.First()
+			if f == nil || f.Kind != c.kind || f.Seq != c.seq || f.Index != c.index {
+				t.Fatalf("first finding %v; want %s at seq %d, leaf %d", f, c.kind, c.seq, c.index)
+			}
+		})
+	}
+	t.Run("truncated with its checkpoints, a witness remembers", func(t *testing.T) {
+		var witnessed [][]byte
+		tx := beginTamper(t, s)
+		defer tx.Rollback()
+		if err := tx.Checkpoints(ctx, 0, func(n []byte) error { witnessed = append(witnessed, n); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.DeleteEntriesAfter(ctx, all[599].Seq); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.DeleteCheckpointsAbove(ctx, 600); err != nil {
+			t.Fatal(err)
+		}
+		r := verifyTx(t, tx, ledger.VerifyOptions{Keys: testVerifier, Witnessed: witnessed})
+		if f := r.First(); f == nil || f.Kind != ledger.KindRolledBack || f.Seq != all[600].Seq {
+			t.Fatalf("first finding %v; want rolled back at seq %d", f, all[600].Seq)
+		}
+	})
+}
+
+func mustRoot(t *testing.T, s LedgerStore, size uint64) ledger.Hash {
+	t.Helper()
+	r, err := ledger.RootAt(context.Background(), s, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

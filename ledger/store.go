@@ -1,0 +1,56 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/wtbdev/wtb/audit"
+)
+
+// Store is an audit.Store that keeps the ledger: the tree over its entries
+// written in the same transaction as them, signed checkpoints, redactions
+// and prunes that keep the proofs. The SQLite and PostgreSQL stores
+// implement it; storetest.RunLedger checks the contract, tampering included.
+type Store interface {
+	audit.Store
+	TileReader
+	// LedgerHead returns the tree's head as last committed.
+	LedgerHead(ctx context.Context) (Head, error)
+	// AddCheckpoint stores a signed checkpoint unless one of the same or a
+	// larger size is stored already, and reports whether it stored it.
+	AddCheckpoint(ctx context.Context, c SignedCheckpoint) (bool, error)
+	// LatestCheckpoint returns the note of the largest stored checkpoint,
+	// or ErrNoCheckpoint.
+	LatestCheckpoint(ctx context.Context) ([]byte, error)
+	// LedgerSnapshot returns the log as one read transaction sees it.
+	LedgerSnapshot(ctx context.Context) (Snapshot, error)
+	// Redact replaces the payload of entry seq by its digest and records
+	// the redaction as an entry (returned), in one transaction. It fails
+	// with audit.ErrNotFound for an unknown seq and ErrRedacted for an
+	// entry redacted already.
+	Redact(ctx context.Context, seq int64, reason string) (audit.Entry, error)
+	// Prune removes the longest run of entries at the start of the log
+	// whose timestamps are all before before (never the last entry),
+	// keeping their leaf hashes, and records the prune as an entry
+	// (returned), in one transaction. ErrNothingToPrune when no entry goes.
+	Prune(ctx context.Context, before time.Time) (PruneRecord, audit.Entry, error)
+}
+
+// Snapshot is a Source to close when done.
+type Snapshot interface {
+	Source
+	Close() error
+}
+
+// Errors of Store.
+var (
+	// ErrNoCheckpoint is returned when no checkpoint is stored yet.
+	ErrNoCheckpoint = errors.New("ledger: no checkpoint yet")
+	// ErrRedacted is returned by Redact for an entry redacted already.
+	ErrRedacted = errors.New("ledger: entry redacted already")
+	// ErrNothingToPrune is returned by Prune when no entry is old enough.
+	ErrNothingToPrune = errors.New("ledger: nothing to prune")
+	// ErrLedgerOff is returned by a store opened without its ledger.
+	ErrLedgerOff = errors.New("ledger: the store was opened without its ledger")
+)
