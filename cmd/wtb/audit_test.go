@@ -268,7 +268,8 @@ func TestStoreFlagsAndEnvironment(t *testing.T) {
 		{"flag sync wins", map[string]string{envSync: "full"}, []string{"--sync", "normal"}, storeTarget{kind: "sqlite", path: defaultDB}, ""},
 		{"env sync ignored by postgres", map[string]string{envSync: "full"}, []string{"--store", "postgres://h/db"}, storeTarget{kind: "postgres", dsn: "postgres://h/db"}, ""},
 		{"both env", map[string]string{envDB: envDBPath, envStore: "postgres://h/db"}, nil, storeTarget{}, "WTB_DB and WTB_STORE are both set"},
-		{"bad env sync", map[string]string{envSync: "x"}, nil, storeTarget{}, `--sync "x"`},
+		{"bad env sync", map[string]string{envSync: "x"}, nil, storeTarget{}, `environment variable WTB_SYNC="x": want normal or full`},
+		{"bad env store", map[string]string{envStore: "mysql://u:pw@h/x"}, nil, storeTarget{}, `environment variable WTB_STORE="mysql://u:xxxxx@h/x"`},
 		{"empty db flag", nil, []string{"--db", ""}, storeTarget{}, "--db needs a file name"},
 		{"empty sqlite url", nil, []string{"--store", "sqlite:"}, storeTarget{}, "names no file"},
 	}

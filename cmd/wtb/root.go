@@ -181,13 +181,22 @@ func (o *storeOptions) resolve() (storeTarget, error) {
 	case strings.HasPrefix(store, "sqlite:"):
 		t = storeTarget{kind: "sqlite", path: strings.TrimPrefix(store, "sqlite:")}
 	default:
-		return storeTarget{}, usagef("store URL %q: want postgres://..., postgresql://... or sqlite:PATH", redactDSN(store))
+		if !storeFlag {
+			return storeTarget{}, envError(envStore, redactDSN(store), "want postgres://..., postgresql://... or sqlite:PATH")
+		}
+		return storeTarget{}, usagef("--store %q: want postgres://..., postgresql://... or sqlite:PATH", redactDSN(store))
 	}
 	if t.path == "" {
-		return storeTarget{}, usagef("store URL %q names no file", store)
+		if !storeFlag {
+			return storeTarget{}, envError(envStore, store, "names no file")
+		}
+		return storeTarget{}, usagef("--store %q names no file", store)
 	}
 	if syncText != "" {
 		s, err := sqlite.ParseSync(syncText)
+		if err != nil && !syncGiven {
+			return storeTarget{}, envError(envSync, syncText, "want normal or full")
+		}
 		if err != nil {
 			return storeTarget{}, usagef("--sync %q: want normal or full", syncText)
 		}

@@ -132,14 +132,14 @@ func init() {
 	f := serveCmd.Flags()
 	f.StringVar(&serveFlags.addr, "addr", defaultAddr, "listen address (env "+envAddr+")")
 	f.StringVar(&serveFlags.tokens, "tokens", "", "bearer tokens file, lines \"TOKEN ingest,read\" (env "+envTokens+")")
-	f.Int64Var(&serveFlags.maxBody, "max-body", httpapi.DefaultMaxBodyBytes, "largest ingest body in bytes (env "+envMaxBody+")")
+	sizeVar(f, &serveFlags.maxBody, "max-body", httpapi.DefaultMaxBodyBytes, "largest ingest body (env "+envMaxBody+")")
 	f.IntVar(&serveFlags.maxBatch, "max-batch", httpapi.DefaultMaxBatchEvents, "most events in one ingest request (env "+envMaxBatch+")")
 	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
 	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
 	f.DurationVar(&serveFlags.streamDelay, "stream-delay", httpapi.DefaultStreamDelay, "how long a live stream gathers entries before a write, 0 for none (env "+envStreamDelay+")")
 	f.IntVar(&serveFlags.maxStreams, "max-streams", httpapi.DefaultMaxStreams, "most live streams (SSE and WebSocket) open at once; one more is answered 503 (env "+envMaxStreams+")")
 	f.IntVar(&serveFlags.maxStreamsPerToken, "max-streams-per-token", httpapi.DefaultMaxStreamsPerToken, "most live streams of one token; one more is answered 429 (env "+envMaxStreamsPerToken+")")
-	f.IntVar(&serveFlags.replayPageBytes, "replay-page-bytes", httpapi.DefaultReplayPageBytes, "bytes of entries a catching-up stream renders at a time (env "+envReplayPageBytes+")")
+	sizeVar(f, &serveFlags.replayPageBytes, "replay-page-bytes", httpapi.DefaultReplayPageBytes, "bytes of entries a catching-up stream renders at a time (env "+envReplayPageBytes+")")
 	f.DurationVar(&serveFlags.firstWriteTimeout, "first-write-timeout", httpapi.DefaultFirstWriteTimeout, "time a new stream's client has to take its greeting and first page (env "+envFirstWriteTimeout+")")
 	f.DurationVar(&serveFlags.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time a client has to take one answer or stream write (env "+envWriteTimeout+")")
 	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
@@ -167,7 +167,7 @@ func serveEnv(cmd *cobra.Command) error {
 			continue
 		}
 		if err := f.Set(p.flag, v); err != nil {
-			return usagef("%s=%q: %v", p.env, v, err)
+			return envError(p.env, v, flagWant(f.Lookup(p.flag)))
 		}
 	}
 	switch {

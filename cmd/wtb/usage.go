@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses of wtb, the same for every subcommand (documented in the
@@ -50,6 +51,22 @@ func usagef(format string, args ...any) error {
 // value: it names the variable, as a flag error names the flag.
 func envError(name, value, want string) error {
 	return usagef("environment variable %s=%q: %s", name, value, want)
+}
+
+// flagWant says what value a flag takes, for the error of an environment
+// variable that sets it: "want a duration such as 15s (as --heartbeat)".
+func flagWant(f *pflag.Flag) string {
+	kind := map[string]string{
+		"duration": "a duration",
+		"int":      "a whole number",
+		"int64":    "a whole number",
+		"size":     "a size in bytes, with or without a unit",
+		"level":    "a level",
+	}[f.Value.Type()]
+	if kind == "" {
+		kind = "a value"
+	}
+	return fmt.Sprintf("want %s such as %s (as --%s takes)", kind, f.DefValue, f.Name)
 }
 
 // commandGroup makes cmd a group of subcommands (like "wtb audit"): run
