@@ -79,7 +79,7 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `usage: wtbload ingest|single|sse [flags]
+	fmt.Fprint(w, `usage: wtbload ingest|single|sse|otlp|jetstream|xlatency [flags]
 
   ingest  N clients post batches of B events; events/s acknowledged durable, p50/p99
   single  N clients post one event per request; requests/s, p50/p99
@@ -87,7 +87,9 @@ func usage(w io.Writer) {
           checks every client got every entry in order; throughput drop vs no clients
   otlp    JSON event ingest, then N clients post OTLP protobuf batches of B spans
           (whole GenAI workflow traces) to /v1/traces; spans/s acknowledged durable
-
+`)
+	clusterUsage(w)
+	fmt.Fprintln(w, `
 Run "wtbload MODE -h" for the flags of a mode.`)
 }
 
@@ -95,6 +97,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		usage(out)
 		return nil
+	}
+	if args[0] == "jetstream" || args[0] == "xlatency" {
+		return runCluster(ctx, args, out)
 	}
 	cfg := config{mode: args[0]}
 	fs := flag.NewFlagSet("wtbload "+cfg.mode, flag.ContinueOnError)
