@@ -51,10 +51,11 @@ const (
 
 // apiError is an error answered as JSON.
 type apiError struct {
-	status  int
-	code    string
-	message string
-	index   int // -1: no index
+	status     int
+	code       string
+	message    string
+	index      int // -1: no index
+	retryAfter int // seconds, for the Retry-After header; 0: none
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -93,6 +94,9 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="wtb"`)
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(append(b, '\n'))

@@ -55,6 +55,13 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return newEnvOn(t, srv, st)
+}
+
+// newEnvOn serves srv, which records into st, behind httptest; both are
+// closed at the end of the test.
+func newEnvOn(t testing.TB, srv *Server, st audit.Store) *testEnv {
+	t.Helper()
 	ts := httptest.NewServer(srv)
 	env := &testEnv{t: t, srv: srv, ts: ts, store: st,
 		client:       &http.Client{Timeout: testTimeout, Transport: ts.Client().Transport},

@@ -77,13 +77,9 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError 
 			return indexError(http.StatusUnprocessableEntity, CodeInvalidEvent, err.Error(), i)
 		}
 	}
-	receipt, err := s.rec.Submit(r.Context(), entries)
-	if err != nil {
-		return s.recordError(r, err)
-	}
-	res, err := receipt.Wait(r.Context())
-	if err != nil {
-		return s.recordError(r, err)
+	res, e := s.record(r, entries)
+	if e != nil {
+		return e
 	}
 	s.countIngested(events, res)
 	if s.opts.Bus != nil {

@@ -278,13 +278,9 @@ func (s *Server) recordEntries(r *http.Request, events []event.Event, entries []
 		n := min(len(events), s.opts.MaxBatchEvents)
 		part, pe := events[:n], entries[:n]
 		events, entries = events[n:], entries[n:]
-		receipt, err := s.rec.Submit(r.Context(), pe)
-		if err != nil {
-			return accepted, duplicates, s.recordError(r, err)
-		}
-		res, err := receipt.Wait(r.Context())
-		if err != nil {
-			return accepted, duplicates, s.recordError(r, err)
+		res, e := s.record(r, pe)
+		if e != nil {
+			return accepted, duplicates, e
 		}
 		s.countIngested(part, res)
 		if s.opts.Bus != nil {

@@ -14,6 +14,7 @@ type metrics struct {
 	disconnects   *prometheus.CounterVec
 	failures      *prometheus.CounterVec
 	requests      *prometheus.HistogramVec
+	inFlight      *prometheus.GaugeVec
 }
 
 func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
@@ -53,7 +54,11 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.commitLatency,
+	m.inFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "wtb_http_requests_in_flight",
+		Help: "Non-streaming requests being served, by route.",
+	}, []string{"route"})
+	reg.MustRegister(m.inFlight, m.ingested, m.duplicates, m.rejected, m.commitLatency,
 		m.liveClients, m.disconnects, m.failures, m.requests,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -22,18 +22,37 @@ type respWriter struct {
 	bytes    atomic.Int64
 	code     string // error code of an error answer
 	hijacked bool
+
+	// writeTimeout, when set, is the deadline the answer has from its
+	// first byte: every route but the live streams has one.
+	writeTimeout time.Duration
+	// body is the request body, tracked: an error answered before the
+	// body was read to its end closes the connection.
+	body *bodyTracker
 }
 
 func (w *respWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
+		w.started(status)
 	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+// started runs once, before the answer's first byte.
+func (w *respWriter) started(status int) {
+	if w.writeTimeout > 0 {
+		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	}
+	if status >= 400 && w.body.unread() {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func (w *respWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.started(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes.Add(int64(n))

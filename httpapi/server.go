@@ -39,6 +39,9 @@ const (
 	DefaultMaxStreamsPerToken = 100
 	DefaultReplayPageBytes    = 128 << 10
 	DefaultFirstWriteTimeout  = 5 * time.Second
+	DefaultFailFastWindow     = 2 * time.Second
+	DefaultLingerBytes        = 64 << 20
+	DefaultLingerTimeout      = 5 * time.Second
 	DefaultMaxTimeline        = 100_000
 	// MaxWSMessage bounds a message a WebSocket client sends, in bytes.
 	MaxWSMessage = 64 << 10
@@ -94,6 +97,26 @@ type Options struct {
 	// ReadTimeout bounds reading an ingest request body (default
 	// DefaultReadTimeout).
 	ReadTimeout time.Duration
+	// FailFastWindow is how long ingest answers 503 at once, without
+	// writing, after a write to the store failed (after the recorder's
+	// retries): a failing store (a full disk) is not retried for every
+	// request. Afterwards one request at a time tries a write; the first
+	// that succeeds ends the failing state. Default DefaultFailFastWindow.
+	FailFastWindow time.Duration
+	// LingerBytes and LingerTimeout bound how much of a request body the
+	// server reads and discards after answering an error before reading it
+	// all (a 413, a 401): a client that writes its whole body before
+	// reading then gets the answer, not a connection reset. Defaults
+	// DefaultLingerBytes and DefaultLingerTimeout; past them the
+	// connection is closed.
+	LingerBytes   int64
+	LingerTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve waits for the requests in
+	// flight when it stops (default DefaultShutdownTimeout); connections
+	// still busy then (a client that stopped reading) are closed. The
+	// recorder is drained afterwards, under a bound of its own of the same
+	// length.
+	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds the store check of /readyz (default
 	// DefaultReadyTimeout).
 	ReadyTimeout time.Duration
@@ -159,12 +182,14 @@ type Server struct {
 	mux     *http.ServeMux
 
 	metricsHandler http.Handler
+	health         writeHealth
 	bridges        *bridges // LangGraph and OTLP ingest
 
-	mu        sync.Mutex    // guards the stream counts and closed transitions
-	nStreams  int           // live streams open
-	perToken  map[int]int   // live streams open by token index
-	closing   chan struct{} // closed when live streams must end
+	mu        sync.Mutex           // guards the stream counts and closed transitions
+	nStreams  int                  // live streams open
+	perToken  map[int]int          // live streams open by token index
+	cutters   map[*func()]struct{} // how to close each live stream's connection
+	closing   chan struct{}        // closed when live streams must end
 	closeOnce sync.Once
 	closed    atomic.Bool
 	hubOnce   sync.Once
@@ -215,6 +240,18 @@ func New(store audit.Store, opts Options) (*Server, error) {
 	}
 	if opts.FirstWriteTimeout <= 0 {
 		opts.FirstWriteTimeout = DefaultFirstWriteTimeout
+	}
+	if opts.FailFastWindow <= 0 {
+		opts.FailFastWindow = DefaultFailFastWindow
+	}
+	if opts.LingerBytes <= 0 {
+		opts.LingerBytes = DefaultLingerBytes
+	}
+	if opts.LingerTimeout <= 0 {
+		opts.LingerTimeout = DefaultLingerTimeout
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = DefaultReadTimeout
@@ -304,8 +341,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// No route: the mux answers 404 or 405 (with Allow) in plain
 		// text; answer its status as a JSON error instead.
 		start := time.Now()
-		rw := &respWriter{ResponseWriter: w}
+		rw := &respWriter{ResponseWriter: w, writeTimeout: s.opts.WriteTimeout, body: trackBody(r)}
 		h.ServeHTTP(&muxError{s: s, w: rw, r: r}, r)
+		if rw.body.unread() {
+			s.linger(rw, r, rw.body)
+		}
 		s.logRequest(r, "", rw, start)
 		return
 	}
@@ -359,15 +399,28 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) *apiError
 // stream the shutdown bookkeeping and the live clients gauge.
 func (s *Server) wrap(rt Route) http.Handler {
 	hist := s.metrics.requests.WithLabelValues(rt.Name)
-	var live prometheus.Gauge
+	var live, inFlight prometheus.Gauge
 	if rt.Stream {
 		live = s.metrics.liveClients.WithLabelValues(rt.Name)
+	} else {
+		inFlight = s.metrics.inFlight.WithLabelValues(rt.Name)
 	}
 	h := rt.handle
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &respWriter{ResponseWriter: rw}
+		if !rt.Stream {
+			w.writeTimeout = s.opts.WriteTimeout
+			w.body = trackBody(r)
+			inFlight.Inc()
+			defer inFlight.Dec()
+		}
 		defer s.logRequest(r, rt.Path, w, start)
+		defer func() {
+			if w.status >= 400 && w.body.unread() && !w.hijacked {
+				s.linger(w, r, w.body)
+			}
+		}()
 		defer s.recoverPanic(rt.Name, w)
 		tok := noToken
 		if rt.Scope != "" {
@@ -473,11 +526,19 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) *apiError {
 	if s.closed.Load() {
 		return newError(http.StatusServiceUnavailable, CodeUnavailable, "not ready: server is shutting down")
 	}
+	_, deny := s.authorize(r, ScopeRead)
+	if failing, err := s.health.state(); failing {
+		msg := "not ready: the store's writes are failing"
+		if deny == nil {
+			msg += ": " + err.Error()
+		}
+		return newError(http.StatusServiceUnavailable, CodeUnavailable, msg)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadyTimeout)
 	defer cancel()
 	if _, err := s.store.Query(ctx, audit.Filter{Limit: 1}); err != nil {
 		msg := "not ready: the store is not answering"
-		if _, e := s.authorize(r, ScopeRead); e == nil {
+		if deny == nil {
 			msg += ": " + err.Error()
 		}
 		return newError(http.StatusServiceUnavailable, CodeUnavailable, msg)
@@ -498,19 +559,14 @@ func (s *Server) CloseStreams() {
 	})
 }
 
-// Close ends the live streams, waits for them, then drains the recorder:
-// every entry submitted is durable (or its failure reported) when Close
-// returns nil. Ingest requests must have finished (see Serve). It does not
-// close the store.
+// Close ends the live streams, drains the recorder and waits for the
+// streams: every entry submitted is durable (or its failure reported) when
+// Close returns nil. The recorder is drained first, so that a stream whose
+// client stopped reading never holds up what was acknowledged; streams
+// still writing when ctx ends have their connections closed. Ingest
+// requests must have finished (see Serve). It does not close the store.
 func (s *Server) Close(ctx context.Context) error {
 	s.CloseStreams()
-	done := make(chan struct{})
-	go func() { s.streams.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("httpapi: close: waiting for streams: %w", ctx.Err())
-	}
 	// Every ingest request learnt the fate of its events from its receipt;
 	// a failure the recorder still holds was answered already (503 or 499),
 	// so it is logged here and does not fail the shutdown.
@@ -521,6 +577,20 @@ func (s *Server) Close(ctx context.Context) error {
 		s.log.Warn("httpapi: some entries were not recorded; their requests were answered with an error", "error", err)
 	}
 	err := s.rec.Close(ctx)
+	done := make(chan struct{})
+	go func() { s.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if n := s.cutStreams(); n > 0 {
+			s.log.Warn("httpapi: closed the connections of live streams that did not end in time", "streams", n)
+		}
+		select {
+		case <-done:
+		case <-time.After(cutStreamsWait):
+			return fmt.Errorf("httpapi: close: waiting for streams: %w", ctx.Err())
+		}
+	}
 	if err == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		s.hubOnce.Do(func() {
 			if s.follow != nil {
@@ -535,10 +605,47 @@ func (s *Server) Close(ctx context.Context) error {
 	return nil
 }
 
+// cutStreamsWait bounds the wait for streams whose connections Close cut.
+const cutStreamsWait = 5 * time.Second
+
+// onCut registers how to close the connection of a live stream, for Close
+// to cut streams that do not end in time; the returned func unregisters.
+func (s *Server) onCut(cut func()) (unregister func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cutters == nil {
+		s.cutters = map[*func()]struct{}{}
+	}
+	key := &cut
+	s.cutters[key] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		delete(s.cutters, key)
+		s.mu.Unlock()
+	}
+}
+
+// cutStreams closes the connections of the live streams still open and
+// returns how many.
+func (s *Server) cutStreams() int {
+	s.mu.Lock()
+	cuts := make([]func(), 0, len(s.cutters))
+	for c := range s.cutters {
+		cuts = append(cuts, *c)
+	}
+	s.mu.Unlock()
+	for _, cut := range cuts {
+		cut()
+	}
+	return len(cuts)
+}
+
 // Serve serves s on ln until ctx is done, then shuts down gracefully: it
-// stops accepting, ends the live streams, waits for requests in flight (at
-// most DefaultShutdownTimeout) and drains the recorder. It returns nil after
-// a clean shutdown.
+// stops accepting, ends the live streams, waits for the requests in flight
+// (at most Options.ShutdownTimeout; connections still busy then, such as a
+// client that stopped reading an answer, are closed) and drains the
+// recorder under a bound of its own of the same length. It returns nil
+// after a clean shutdown, in which everything acknowledged is recorded.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -556,15 +663,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		serveErr = err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
-	defer cancel()
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	shutErr := hs.Shutdown(sctx)
-	closeErr := s.Close(sctx)
+	cancel()
+	if shutErr != nil {
+		s.log.Warn("httpapi: closing the connections still busy after the shutdown bound",
+			"bound", s.opts.ShutdownTimeout, "error", shutErr)
+		_ = hs.Close()
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer dcancel()
+	closeErr := s.Close(dctx)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("httpapi: serve: %w", serveErr)
-	}
-	if shutErr != nil {
-		return fmt.Errorf("httpapi: shutdown: %w", shutErr)
 	}
 	return closeErr
 }

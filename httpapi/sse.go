@@ -72,6 +72,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 		return newError(http.StatusInternalServerError, CodeInternal, "starting the stream: "+err.Error())
 	}
 	defer sink.close()
+	defer s.onCut(sink.cut)()
 	sub := s.hub.subscribe(topics, s.opts.ClientBuffer, !resume)
 	defer s.hub.unsubscribe(sub)
 
@@ -181,6 +182,7 @@ type sseSink interface {
 	write(frames [][]byte) error
 	started()
 	close()
+	cut() // ends a blocked write at once (safe from any goroutine)
 }
 
 // sinkError marks a failed write to the client.
@@ -270,6 +272,8 @@ func (c *connSink) write(frames [][]byte) error {
 
 func (c *connSink) started() { c.first = time.Time{} }
 
+func (c *connSink) cut() { _ = c.conn.Close() }
+
 func (c *connSink) close() {
 	c.cancel()
 	_ = c.conn.Close()
@@ -281,11 +285,20 @@ type writerSink struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	first   time.Time
+	isCut   atomic.Bool
 }
 
 func (ws *writerSink) started() { ws.first = time.Time{} }
 
+func (ws *writerSink) cut() {
+	ws.isCut.Store(true)
+	_ = ws.rc.SetWriteDeadline(time.Now())
+}
+
 func (ws *writerSink) write(frames [][]byte) error {
+	if ws.isCut.Load() {
+		return sinkError{net.ErrClosed}
+	}
 	_ = ws.rc.SetWriteDeadline(deadline(&ws.first, ws.timeout))
 	for _, f := range frames {
 		if _, err := ws.w.Write(f); err != nil {

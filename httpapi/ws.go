@@ -53,6 +53,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		return nil // Accept answered the request
 	}
 	defer c.CloseNow()
+	defer s.onCut(func() { _ = c.CloseNow() })()
 	c.SetReadLimit(MaxWSMessage)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
