@@ -140,5 +140,20 @@
 //
 // Server.Serve shuts down gracefully when its context ends: it stops
 // accepting, ends the live streams with a reason, finishes the requests in
-// flight and drains the recorder.
+// flight within Options.ShutdownTimeout (closing the connections still busy
+// then, such as clients that stopped reading) and drains the recorder under
+// a bound of its own.
+//
+// # Hostile and slow clients
+//
+// Every answer has a write deadline, Options.WriteTimeout from its first
+// byte. An error answered before the request body was read to its end (a
+// 413, a 401) carries "Connection: close", and the server then reads and
+// discards the rest of the body, at most Options.LingerBytes within
+// Options.LingerTimeout, so that a client that writes its whole body before
+// reading gets the answer rather than a connection reset. When a write to
+// the store fails after the recorder's retries (a full disk), ingest answers
+// 503 with Retry-After at once for Options.FailFastWindow instead of
+// queueing behind the failing writer, and /readyz is 503; afterwards one
+// request at a time tries a write, and the first that succeeds recovers.
 package httpapi

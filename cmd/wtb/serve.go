@@ -36,6 +36,10 @@ const (
 	envReplayPageBytes    = "WTB_REPLAY_PAGE_BYTES"
 	envFirstWriteTimeout  = "WTB_FIRST_WRITE_TIMEOUT"
 	envWriteTimeout       = "WTB_WRITE_TIMEOUT"
+	envShutdownTimeout    = "WTB_SHUTDOWN_TIMEOUT"
+	envLingerBytes        = "WTB_LINGER_BYTES"
+	envLingerTimeout      = "WTB_LINGER_TIMEOUT"
+	envFailFastWindow     = "WTB_FAIL_FAST_WINDOW"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -58,6 +62,10 @@ var serveFlags struct {
 	replayPageBytes    int
 	firstWriteTimeout  time.Duration
 	writeTimeout       time.Duration
+	shutdownTimeout    time.Duration
+	lingerBytes        int64
+	lingerTimeout      time.Duration
+	failFastWindow     time.Duration
 }
 
 // levelFlag is a log level flag: debug, info, warn or error, and off when
@@ -142,6 +150,10 @@ func init() {
 	sizeVar(f, &serveFlags.replayPageBytes, "replay-page-bytes", httpapi.DefaultReplayPageBytes, "bytes of entries a catching-up stream renders at a time (env "+envReplayPageBytes+")")
 	f.DurationVar(&serveFlags.firstWriteTimeout, "first-write-timeout", httpapi.DefaultFirstWriteTimeout, "time a new stream's client has to take its greeting and first page (env "+envFirstWriteTimeout+")")
 	f.DurationVar(&serveFlags.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time a client has to take one answer or stream write (env "+envWriteTimeout+")")
+	f.DurationVar(&serveFlags.shutdownTimeout, "shutdown-timeout", httpapi.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long requests in flight may finish before their connections are closed; draining the recorder has the same bound again (env "+envShutdownTimeout+")")
+	f.Int64Var(&serveFlags.lingerBytes, "linger-bytes", httpapi.DefaultLingerBytes, "bytes of a refused request's body read and discarded after the error answer, so that the client reads it (env "+envLingerBytes+")")
+	f.DurationVar(&serveFlags.lingerTimeout, "linger-timeout", httpapi.DefaultLingerTimeout, "time spent at most reading and discarding a refused request's body (env "+envLingerTimeout+")")
+	f.DurationVar(&serveFlags.failFastWindow, "fail-fast-window", httpapi.DefaultFailFastWindow, "after a failed write to the store, how long ingest answers 503 at once before it tries again (env "+envFailFastWindow+")")
 	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
 	f.Var(&serveFlags.logLevel, "log-level", "least severe level logged: debug, info, warn or error (env "+envLogLevel+")")
 	serveFlags.requestLog = levelFlag{level: slog.LevelInfo, allowOff: true}
@@ -160,7 +172,9 @@ func serveEnv(cmd *cobra.Command) error {
 		{"record-idle-timeout", envRecordIdle},
 		{"max-streams", envMaxStreams}, {"max-streams-per-token", envMaxStreamsPerToken},
 		{"replay-page-bytes", envReplayPageBytes}, {"first-write-timeout", envFirstWriteTimeout},
-		{"write-timeout", envWriteTimeout},
+		{"write-timeout", envWriteTimeout}, {"shutdown-timeout", envShutdownTimeout},
+		{"linger-bytes", envLingerBytes}, {"linger-timeout", envLingerTimeout},
+		{"fail-fast-window", envFailFastWindow},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -193,6 +207,14 @@ func serveEnv(cmd *cobra.Command) error {
 		return usagef("--first-write-timeout must be positive")
 	case serveFlags.writeTimeout <= 0:
 		return usagef("--write-timeout must be positive")
+	case serveFlags.shutdownTimeout <= 0:
+		return usagef("--shutdown-timeout must be positive")
+	case serveFlags.lingerBytes <= 0:
+		return usagef("--linger-bytes must be positive")
+	case serveFlags.lingerTimeout <= 0:
+		return usagef("--linger-timeout must be positive")
+	case serveFlags.failFastWindow <= 0:
+		return usagef("--fail-fast-window must be positive")
 	}
 	return nil
 }
@@ -258,6 +280,16 @@ func runServe(cmd *cobra.Command) error {
 		RequestLogLevel:   serveFlags.requestLog.level,
 		RecordIdleTimeout: serveFlags.recordIdle,
 		UI:                console.Handler(),
+
+		MaxStreams:         serveFlags.maxStreams,
+		MaxStreamsPerToken: serveFlags.maxStreamsPerToken,
+		ReplayPageBytes:    serveFlags.replayPageBytes,
+		FirstWriteTimeout:  serveFlags.firstWriteTimeout,
+		WriteTimeout:       serveFlags.writeTimeout,
+		ShutdownTimeout:    serveFlags.shutdownTimeout,
+		LingerBytes:        serveFlags.lingerBytes,
+		LingerTimeout:      serveFlags.lingerTimeout,
+		FailFastWindow:     serveFlags.failFastWindow,
 	}))
 	if err != nil {
 		return err

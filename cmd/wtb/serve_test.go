@@ -52,9 +52,9 @@ func buildWTB(t *testing.T) string {
 
 // startServe starts `wtb serve` on a free loopback port and waits for the
 // address it prints.
-func startServe(t *testing.T, bin, db string) *serveProcess {
+func startServe(t *testing.T, bin, db string, args ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
 	cmd.Env = append(os.Environ(), envDB+"=", envStore+"=", envSync+"=", envAddr+"=", envTokens+"=")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
