@@ -7,7 +7,7 @@
 //	wtbload ingest [--clients 16] [--batch 100] [--events 500000] [--duration 30s]
 //	wtbload single [--clients 64] [--events 100000] [--duration 20s]
 //	wtbload sse    [--sse-clients 1000] [--rate 10000] [--duration 10s]
-//	wtbload otlp   [--clients 16] [--batch 500] [--json-batch 100] [--events 1000000] [--duration 30s]
+//	wtbload otlp   [--clients 16] [--batch 500] [--json-batch 100] [--trace-duration 100ms] [--events 1000000] [--duration 30s]
 //
 // By default it starts the service in-process on a loopback port with a
 // fresh SQLite file in a temporary directory (--db to choose the file);
@@ -63,6 +63,7 @@ type config struct {
 	rate       float64
 	sseClients int
 	jsonBatch  int
+	traceDur   time.Duration
 }
 
 func main() {
@@ -132,6 +133,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients (both phases)")
 		fs.IntVar(&cfg.batch, "batch", 500, "spans per OTLP request (a multiple of 10: whole traces)")
 		fs.IntVar(&cfg.jsonBatch, "json-batch", 100, "events per request of the JSON ingest phase")
+		fs.DurationVar(&cfg.traceDur, "trace-duration", 100*time.Millisecond, "how long each generated trace lasts (its spans' starts go this far back)")
 		cfg.events, cfg.duration = 1_000_000, 30*time.Second
 	default:
 		usage(os.Stderr)
@@ -160,8 +162,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("--sse-clients must be in [0, %d]", maxSSEClients)
 	case cfg.mode == "sse" && cfg.rate == 0:
 		return errors.New("sse mode needs a --rate")
-	case cfg.mode == "otlp" && (cfg.batch%spansPerTrace != 0 || cfg.jsonBatch <= 0 || cfg.jsonBatch > maxBatch):
-		return fmt.Errorf("--batch must be a multiple of %d and --json-batch in [1, %d]", spansPerTrace, maxBatch)
+	case cfg.mode == "otlp" && (cfg.batch%spansPerTrace != 0 || cfg.jsonBatch <= 0 || cfg.jsonBatch > maxBatch ||
+		cfg.traceDur < 100*time.Microsecond || cfg.traceDur > time.Hour):
+		return fmt.Errorf("--batch must be a multiple of %d, --json-batch in [1, %d], --trace-duration in [100µs, 1h]", spansPerTrace, maxBatch)
 	}
 
 	if cfg.cpuProfile != "" {

@@ -23,72 +23,66 @@ const spansPerTrace = 10
 
 // spanGen builds OTLP export requests of whole workflow traces under the
 // GenAI semantic conventions, with trace ids unique to the run, the client
-// and the trace.
+// and the trace. The traces of a request run side by side and end when the
+// request is sent, as a BatchSpanProcessor exports spans soon after they
+// end once it has a full batch.
 type spanGen struct {
 	run    uint64
 	client int
 	n      uint64
 	td     ptrace.Traces
 	spans  ptrace.SpanSlice
-	t0     time.Time // the time the spans' timestamps are relative to
+	end    time.Time // when the template's traces end
 }
 
-func newSpanGen(run string, client, spans int) *spanGen {
+// newSpanGen returns a generator of requests of spans spans (whole traces)
+// whose traces last d.
+func newSpanGen(run string, client, spans int, d time.Duration) *spanGen {
 	var h uint64
 	for _, c := range run {
 		h = h*131 + uint64(c)
 	}
-	g := &spanGen{run: h, client: client, td: ptrace.NewTraces()}
+	g := &spanGen{run: h, client: client, td: ptrace.NewTraces(), end: time.Now()}
 	rs := g.td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "wtbload")
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("wtbload")
 	g.spans = ss.Spans()
-	t0 := time.Now().Add(-time.Duration(spans/spansPerTrace) * 100 * time.Millisecond)
-	g.t0 = t0
-	ts := func(ms int) pcommon.Timestamp {
-		return pcommon.NewTimestampFromTime(t0.Add(time.Duration(ms) * time.Millisecond))
-	}
-	op := func(sp ptrace.Span, name string) { sp.Attributes().PutStr("gen_ai.operation.name", name) }
-	for i := 0; i < spans; i++ {
-		k := i % spansPerTrace
+	t0 := g.end.Add(-d)
+	u := d / 100 // the trace's time unit
+	add := func(id, parent byte, name, op string, from, to int) ptrace.Span {
 		sp := g.spans.AppendEmpty()
-		sp.SetSpanID(pcommon.SpanID{byte(k + 1), 1, 2, 3, 4, 5, 6, 7})
-		base := (i / spansPerTrace) * 100
-		switch {
-		case k == spansPerTrace-1: // the workflow ends last
-			sp.SetName("invoke_workflow load")
-			op(sp, "invoke_workflow")
-			sp.Attributes().PutStr("gen_ai.workflow.name", "load")
-			sp.SetStartTimestamp(ts(base))
-			sp.SetEndTimestamp(ts(base + 90))
-		case k%3 == 0: // agents 0, 3, 6 and 8 below
-			fallthrough
-		case k == 8:
-			sp.SetName("invoke_agent agent")
-			op(sp, "invoke_agent")
-			sp.Attributes().PutStr("gen_ai.agent.name", fmt.Sprintf("agent-%d", k))
-			sp.SetParentSpanID(pcommon.SpanID{spansPerTrace, 1, 2, 3, 4, 5, 6, 7})
-			sp.SetStartTimestamp(ts(base + k*10))
-			sp.SetEndTimestamp(ts(base + k*10 + 9))
-		case k == 1 || k == 4 || k == 7:
-			sp.SetName("chat gpt-4o")
-			op(sp, "chat")
-			sp.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
-			sp.Attributes().PutInt("gen_ai.usage.input_tokens", 512)
-			sp.Attributes().PutInt("gen_ai.usage.output_tokens", 64)
-			sp.SetParentSpanID(pcommon.SpanID{byte(k), 1, 2, 3, 4, 5, 6, 7})
-			sp.SetStartTimestamp(ts(base + k*10 - 9))
-			sp.SetEndTimestamp(ts(base + k*10 - 5))
-		default:
-			sp.SetName("execute_tool search")
-			op(sp, "execute_tool")
-			sp.Attributes().PutStr("gen_ai.tool.name", "search")
-			sp.SetParentSpanID(pcommon.SpanID{byte(k - 1), 1, 2, 3, 4, 5, 6, 7})
-			sp.SetStartTimestamp(ts(base + k*10 - 4))
-			sp.SetEndTimestamp(ts(base + k*10 - 1))
+		sp.SetSpanID(pcommon.SpanID{id, 1, 2, 3, 4, 5, 6, 7})
+		if parent != 0 {
+			sp.SetParentSpanID(pcommon.SpanID{parent, 1, 2, 3, 4, 5, 6, 7})
 		}
+		sp.SetName(name)
+		sp.Attributes().PutStr("gen_ai.operation.name", op)
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Duration(from) * u)))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Duration(to) * u)))
 		sp.Status().SetCode(ptrace.StatusCodeOk)
+		return sp
+	}
+	for range spans / spansPerTrace {
+		// Spans in the order they end: children before their parent.
+		for a := range 4 {
+			agent := byte(2 + a*3)
+			at := a * 24
+			if a < 3 {
+				chat := add(agent+1, agent, "chat gpt-4o", "chat", at+1, at+10)
+				chat.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
+				chat.Attributes().PutInt("gen_ai.usage.input_tokens", 512)
+				chat.Attributes().PutInt("gen_ai.usage.output_tokens", 64)
+			}
+			if a < 2 {
+				tool := add(agent+2, agent, "execute_tool search", "execute_tool", at+11, at+20)
+				tool.Attributes().PutStr("gen_ai.tool.name", "search")
+			}
+			sp := add(agent, 1, "invoke_agent agent", "invoke_agent", at, at+22)
+			sp.Attributes().PutStr("gen_ai.agent.name", fmt.Sprintf("agent-%d", a))
+		}
+		root := add(1, 0, "invoke_workflow load", "invoke_workflow", 0, 100)
+		root.Attributes().PutStr("gen_ai.workflow.name", "load")
 	}
 	return g
 }
@@ -99,8 +93,8 @@ func newSpanGen(run string, client, spans int) *spanGen {
 func (g *spanGen) body() ([]byte, error) {
 	var tid pcommon.TraceID
 	binary.BigEndian.PutUint64(tid[:8], g.run)
-	shift := time.Since(g.t0)
-	g.t0 = g.t0.Add(shift)
+	shift := time.Since(g.end)
+	g.end = g.end.Add(shift)
 	for i := 0; i < g.spans.Len(); i++ {
 		if i%spansPerTrace == 0 {
 			g.n++
@@ -135,7 +129,7 @@ func otlpIngest(ctx context.Context, cfg config, base, run string) ingestResult 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newSpanGen(run, c, cfg.batch)
+			g := newSpanGen(run, c, cfg.batch, cfg.traceDur)
 			var lat []time.Duration
 			var spans, reqs, fails int
 			var firstErr error
