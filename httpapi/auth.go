@@ -18,7 +18,8 @@ type Scope string
 
 // The scopes of a token.
 const (
-	// ScopeIngest allows POST /v1/events.
+	// ScopeIngest allows the ingest routes: POST /v1/events,
+	// /v1/langgraph/events and /v1/traces.
 	ScopeIngest Scope = "ingest"
 	// ScopeRead allows the query routes, the live streams and /metrics.
 	ScopeRead Scope = "read"

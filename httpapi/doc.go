@@ -31,6 +31,36 @@
 // set, the events recorded are published on the bus afterwards, so that
 // in-process subscribers see what the service ingested.
 //
+// # LangGraph streams and OpenTelemetry traces
+//
+// POST /v1/langgraph/events takes LangGraph event stream records
+// (astream_events / streamEvents v2), one per line (application/x-ndjson,
+// application/jsonl or application/json; gzip allowed), and turns them into
+// events with package langgraph. The body is read as a stream: records are
+// translated as they arrive and their events recorded whenever the producer
+// pauses (nothing more buffered) or a batch is full, each batch answered
+// durable before more is read, so a producer that streams a running graph
+// is followed live. Each record is at most Options.MaxBodyBytes; the wait
+// for the next record is at most Options.RecordIdleTimeout. Query:
+// execution_id, workflow_id, include_inputs, include_outputs,
+// filter_internal, node and exclude_node (repeatable). The answer is
+// LangGraphResult. An invalid record stops the request with an error naming
+// its line; the records before it stay recorded (resending is harmless:
+// event ids derive from run ids).
+//
+// POST /v1/traces is OTLP/HTTP trace ingest: an ExportTraceServiceRequest
+// in protobuf (application/x-protobuf) or JSON (application/json), gzip
+// allowed, Content-Length not required, at most Options.MaxBodyBytes before
+// and after decompression. Spans become events with package otlp (every
+// span: a span no rule matches is a custom event), recorded once durable
+// and answered with an ExportTraceServiceResponse in the request's
+// encoding, whose partial_success counts the spans that could not be
+// recorded and says why. Errors are answered with a google.rpc.Status in
+// the request's encoding: 400 (undecodable; exporters do not retry), 413,
+// 415, 503 with Retry-After (exporters retry; event ids derive from trace
+// and span ids, so a retry records nothing twice). A request's entries are
+// recorded grouped by execution and in time order within one.
+//
 // # Errors
 //
 // Every error is answered as JSON {"error": {"code", "message", "index"}},
@@ -134,8 +164,8 @@
 // authorization tests and the OpenAPI document read the same list.
 //
 // With Options.Tokens, every route but /healthz and /readyz needs
-// "Authorization: Bearer TOKEN": scope ingest for POST /v1/events, read for
-// the rest. Tokens are compared in constant time and never logged.
+// "Authorization: Bearer TOKEN": scope ingest for POST /v1/events,
+// /v1/langgraph/events and /v1/traces, read for the rest. Tokens are compared in constant time and never logged.
 // CheckListenAddr refuses to serve without tokens on a non-loopback address.
 //
 // Server.Serve shuts down gracefully when its context ends: it stops
