@@ -10,6 +10,7 @@
 //	wtb audit list
 //	wtb audit summary ID
 //	wtb audit export [--execution ID]
+//	wtb audit tail [--execution ID] [--follow] [--server URL]
 //
 // The store is chosen by --db PATH (SQLite file, default wtb.db, environment
 // WTB_DB) or --store URL (postgres://... or sqlite:PATH, environment
