@@ -48,16 +48,40 @@ type writeState struct {
 	index   map[string]int // event id -> position, reused per Append
 	uniq    []int          // positions of the first occurrence of each id
 	boxes   boxCache
-	upsert  driver.Stmt // upsertExecution, prepared on first use
+	upserts map[int]driver.Stmt // summary upsert of n executions, prepared on first use
 	upArgs  []driver.NamedValue
 	led     ledgerWriter
 }
 
-// upsertExecution merges an audit.ExecutionDelta into the execution's
-// summary row (see migrations/0002_executions.sql).
-const upsertExecution = `INSERT INTO executions (execution_id, workflow_id, started_ns, ended_ns, end_type, paused,
-	total, nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+// upsertColumns is the number of values of one executions row the summary
+// upsert binds; maxUpsertRows the most rows of one upsert statement. A
+// batch's deltas go in as chunks of power-of-two sizes (like the entries),
+// so a batch touching 100 executions costs 3 statements, not 100.
+const (
+	upsertColumns = 14
+	maxUpsertRows = 64
+)
+
+// upsertExecutions merges n audit.ExecutionDelta rows into the
+// executions' summary rows (see migrations/0002_executions.sql); excluded
+// is each row's own proposed values.
+func upsertExecutions(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO executions (execution_id, workflow_id, started_ns, ended_ns, end_type, paused,
+	total, nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(upsertSet)
+	return b.String()
+}
+
+// upsertSet merges a row into an existing summary row (see
+// audit.ExecutionDelta).
+const upsertSet = `
 ON CONFLICT (execution_id) DO UPDATE SET
 	workflow_id = coalesce(workflow_id, excluded.workflow_id),
 	ended_ns = coalesce(excluded.ended_ns, ended_ns),
@@ -72,30 +96,50 @@ ON CONFLICT (execution_id) DO UPDATE SET
 	last_seq = excluded.last_seq`
 
 // summarise merges the recorded entries of a batch into the executions'
-// summary rows, inside the batch's transaction.
+// summary rows, inside the batch's transaction: one delta per execution,
+// folded in memory, written in chunks of power-of-two sizes (at most
+// maxUpsertRows) by one statement each.
 func (w *writeState) summarise(ctx context.Context, dc driver.Conn, entries []audit.Entry) error {
 	deltas := audit.ExecutionDeltas(entries)
-	if len(deltas) == 0 {
-		return nil
+	for len(deltas) > 0 {
+		k := maxUpsertRows
+		for k > len(deltas) {
+			k >>= 1
+		}
+		if err := w.upsertChunk(ctx, dc, deltas[:k]); err != nil {
+			return err
+		}
+		deltas = deltas[k:]
 	}
-	if w.upsert == nil {
-		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, upsertExecution)
+	return nil
+}
+
+// upsertChunk writes the deltas with one statement.
+func (w *writeState) upsertChunk(ctx context.Context, dc driver.Conn, deltas []audit.ExecutionDelta) error {
+	n := len(deltas)
+	stmt := w.upserts[n]
+	if stmt == nil {
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, upsertExecutions(n))
 		if err != nil {
 			return err
 		}
-		w.upsert = st
-		w.upArgs = make([]driver.NamedValue, 14)
-		for i := range w.upArgs {
-			w.upArgs[i].Ordinal = i + 1
+		if w.upserts == nil {
+			w.upserts = make(map[int]driver.Stmt)
+			w.upArgs = make([]driver.NamedValue, maxUpsertRows*upsertColumns)
+			for i := range w.upArgs {
+				w.upArgs[i].Ordinal = i + 1
+			}
 		}
+		w.upserts[n], stmt = st, st
 	}
-	st, ok := w.upsert.(driver.StmtExecContext)
+	st, ok := stmt.(driver.StmtExecContext)
 	if !ok {
-		return fmt.Errorf("driver statement %T cannot execute with a context", w.upsert)
+		return fmt.Errorf("driver statement %T cannot execute with a context", stmt)
 	}
-	a := w.upArgs
+	args := w.upArgs[:n*upsertColumns]
 	for i := range deltas {
 		d := &deltas[i]
+		a := args[i*upsertColumns : (i+1)*upsertColumns]
 		a[0].Value = d.ExecutionID
 		a[1].Value = nil
 		if d.WorkflowID != "" {
@@ -121,12 +165,13 @@ func (w *writeState) summarise(ctx context.Context, dc driver.Conn, entries []au
 		a[11].Value = int64(d.Errors)
 		a[12].Value = d.FirstSeq
 		a[13].Value = d.LastSeq
-		if _, err := st.ExecContext(ctx, a); err != nil {
-			return fmt.Errorf("execution summary of %q: %w", d.ExecutionID, err)
-		}
 	}
-	for i := range a {
-		a[i].Value = nil
+	_, err := st.ExecContext(ctx, args)
+	for i := range args {
+		args[i].Value = nil
+	}
+	if err != nil {
+		return fmt.Errorf("execution summaries of %d executions (%q...): %w", n, deltas[0].ExecutionID, err)
 	}
 	return nil
 }
@@ -225,13 +270,13 @@ func (w *writeState) close(conn *sql.Conn) {
 		for _, st := range w.inserts {
 			st.Close()
 		}
-		if w.upsert != nil {
-			w.upsert.Close()
+		for _, st := range w.upserts {
+			st.Close()
 		}
 		w.led.close()
 		return nil
 	})
-	w.inserts, w.upsert = nil, nil
+	w.inserts, w.upserts = nil, nil
 }
 
 // Append records entries as one transaction. See audit.Store.

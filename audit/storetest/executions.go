@@ -316,6 +316,20 @@ func testSummariesMatchEntries(t *testing.T, s audit.Store) {
 		mustAppend(t, s, batch)
 		sent = append(sent, batch...)
 	}
+	// Batches touching many executions at once (a store may write their
+	// summaries in chunks): 150 and 97 executions, some of them known.
+	for b, n := range []int{150, 97} {
+		var batch []audit.Entry
+		for k := range 2 * n {
+			tp := types[rng.IntN(len(types))]
+			e := mk(fmt.Sprintf("wide-%d-%d", b, k))
+			e.ExecutionID = fmt.Sprintf("wide-exec-%03d", (k+b*40)%n)
+			e.Type, e.Severity = tp.typ, tp.sev
+			e.Timestamp = base.Add(time.Duration(rng.IntN(100000)) * time.Millisecond)
+			batch = append(batch, e)
+		}
+		mustAppend(t, s, batch)
+	}
 	all := summariesOf(t, s)
 	for _, want := range all {
 		got, err := s.Summary(context.Background(), want.ExecutionID)
