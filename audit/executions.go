@@ -183,8 +183,31 @@ type ExecutionDelta struct {
 // ascending Seq order, as Append leaves them) by execution, in the order
 // executions first appear. Entries without an execution are left out.
 func ExecutionDeltas(entries []Entry) []ExecutionDelta {
-	var out []ExecutionDelta
-	var index map[string]int
+	var f DeltaFolder
+	return f.Fold(entries)
+}
+
+// DeltaFolder computes ExecutionDeltas batch after batch, reusing its
+// memory: a store's append path keeps one per writer. The zero value is
+// ready to use; a DeltaFolder is not safe for concurrent use.
+type DeltaFolder struct {
+	out   []ExecutionDelta
+	index map[string]int
+}
+
+// maxKeptDeltas bounds the memory a DeltaFolder keeps after a batch.
+const maxKeptDeltas = 4096
+
+// Fold returns the deltas of a batch, as ExecutionDeltas does. They are
+// valid until the next call of Fold.
+func (f *DeltaFolder) Fold(entries []Entry) []ExecutionDelta {
+	if cap(f.out) > maxKeptDeltas {
+		f.out, f.index = nil, nil
+	}
+	out := f.out[:0]
+	index := f.index
+	clear(index)
+	useIndex := false
 	last := -1 // index of the previous entry's delta: batches run by execution
 	for i := range entries {
 		e := &entries[i]
@@ -194,7 +217,7 @@ func ExecutionDeltas(entries []Entry) []ExecutionDelta {
 		k := -1
 		if last >= 0 && out[last].ExecutionID == e.ExecutionID {
 			k = last
-		} else if index != nil {
+		} else if useIndex {
 			if j, ok := index[e.ExecutionID]; ok {
 				k = j
 			}
@@ -209,12 +232,15 @@ func ExecutionDeltas(entries []Entry) []ExecutionDelta {
 		if k < 0 {
 			out = append(out, ExecutionDelta{ExecutionID: e.ExecutionID, FirstSeq: e.Seq, StartedAt: e.Timestamp})
 			k = len(out) - 1
-			if index == nil && len(out) > 8 {
-				index = make(map[string]int, 16)
+			if !useIndex && len(out) > 8 {
+				if index == nil {
+					index = make(map[string]int, 64)
+				}
 				for j := range out {
 					index[out[j].ExecutionID] = j
 				}
-			} else if index != nil {
+				useIndex = true
+			} else if useIndex {
 				index[e.ExecutionID] = k
 			}
 		}
@@ -247,5 +273,6 @@ func ExecutionDeltas(entries []Entry) []ExecutionDelta {
 			d.EndType, d.EndedAt = e.Type, e.Timestamp
 		}
 	}
+	f.out, f.index = out, index
 	return out
 }

@@ -6,25 +6,28 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/internal/jsonw"
 )
 
 // summaryColumns are the columns of an executions row that scanSummary reads.
 const summaryColumns = `execution_id, workflow_id, started_ns, ended_ns, end_type, paused, total,
 	nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq`
 
-// upsertExecutions merges one audit.ExecutionDelta per array element into
-// the executions' summary rows (see migrations/0003_executions.sql). t is
-// the quoted executions table.
+// upsertExecutions merges the audit.ExecutionDelta rows of a JSON array
+// (see deltaArgs) into the executions' summary rows (see
+// migrations/0003_executions.sql). t is the quoted executions table.
 func upsertExecutions(t string) string {
 	return `INSERT INTO ` + t + ` AS x (execution_id, workflow_id, started_ns, ended_ns, end_type, paused,
 	total, nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::boolean[],
-	$7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+SELECT d.e, d.w, d.s, d.n, d.t, d.p, d.c, d.ne, d.nf, d.ck, d.rb, d.er, d.f, d.l
+FROM json_to_recordset($1::json) AS d(e text, w text, s bigint, n bigint, t text, p boolean,
+	c bigint, ne bigint, nf bigint, ck bigint, rb bigint, er bigint, f bigint, l bigint)
 ON CONFLICT (execution_id) DO UPDATE SET
 	workflow_id = coalesce(x.workflow_id, excluded.workflow_id),
 	ended_ns = coalesce(excluded.ended_ns, x.ended_ns),
@@ -39,47 +42,70 @@ ON CONFLICT (execution_id) DO UPDATE SET
 	last_seq = excluded.last_seq`
 }
 
-// deltaArgs are the 14 array arguments of upsertExecutions for the
-// recorded entries of a batch: entries[unique[k]] got seqs[k] (0: a
-// duplicate). It returns nil when no entry belongs to an execution.
+// deltaFolders are the audit.DeltaFolders of the append paths (Append runs
+// concurrently).
+var deltaFolders = sync.Pool{New: func() any { return new(audit.DeltaFolder) }}
+
+// deltaArgs is the argument of upsertExecutions for the recorded entries of
+// a batch: entries[unique[k]] got seqs[k] (0: a duplicate), folded into one
+// delta per execution and written as one JSON array, whose encoding costs
+// the append path far less than 14 typed arrays (which the driver encodes
+// element by element). A null field is left out. It returns nil when no
+// entry belongs to an execution.
 func deltaArgs(entries []audit.Entry, unique []int, seqs []int64) []any {
 	for k, seq := range seqs {
 		entries[unique[k]].Seq = seq
 	}
-	deltas := audit.ExecutionDeltas(entries)
+	f := deltaFolders.Get().(*audit.DeltaFolder)
+	defer deltaFolders.Put(f)
+	deltas := f.Fold(entries)
 	for _, i := range unique {
 		entries[i].Seq = 0 // Append sets them once committed
 	}
 	if len(deltas) == 0 {
 		return nil
 	}
-	n := len(deltas)
-	var (
-		ids, workflows, endTypes                   = make([]string, n), make([]*string, n), make([]*string, n)
-		started, ended                             = make([]int64, n), make([]*int64, n)
-		paused                                     = make([]*bool, n)
-		total, nodes, failed, cps, rollbacks, errs = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		first, last                                = make([]int64, n), make([]int64, n)
-	)
+	b := make([]byte, 0, len(deltas)*(160+len(deltas[0].ExecutionID)))
+	b = append(b, '[')
+	num := func(key string, v int64) {
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, v, 10)
+	}
 	for i := range deltas {
 		d := &deltas[i]
-		ids[i] = d.ExecutionID
-		if d.WorkflowID != "" {
-			workflows[i] = &d.WorkflowID
+		if i > 0 {
+			b = append(b, ',')
 		}
-		started[i] = d.StartedAt.UnixNano()
+		b = append(b, `{"e":`...)
+		b = jsonw.AppendString(b, d.ExecutionID)
+		if d.WorkflowID != "" {
+			b = append(b, `,"w":`...)
+			b = jsonw.AppendString(b, d.WorkflowID)
+		}
+		num("s", d.StartedAt.UnixNano())
 		if d.EndType != "" {
-			et, en := string(d.EndType), d.EndedAt.UnixNano()
-			endTypes[i], ended[i] = &et, &en
+			num("n", d.EndedAt.UnixNano())
+			b = append(b, `,"t":`...)
+			b = jsonw.AppendString(b, string(d.EndType))
 		}
 		if d.PauseSet {
-			paused[i] = &d.Paused
+			b = append(b, `,"p":`...)
+			b = strconv.AppendBool(b, d.Paused)
 		}
-		total[i], nodes[i], failed[i] = int64(d.Total), int64(d.NodesExecuted), int64(d.NodesFailed)
-		cps[i], rollbacks[i], errs[i] = int64(d.Checkpoints), int64(d.Rollbacks), int64(d.Errors)
-		first[i], last[i] = d.FirstSeq, d.LastSeq
+		num("c", int64(d.Total))
+		num("ne", int64(d.NodesExecuted))
+		num("nf", int64(d.NodesFailed))
+		num("ck", int64(d.Checkpoints))
+		num("rb", int64(d.Rollbacks))
+		num("er", int64(d.Errors))
+		num("f", d.FirstSeq)
+		num("l", d.LastSeq)
+		b = append(b, '}')
 	}
-	return []any{ids, workflows, started, ended, endTypes, paused, total, nodes, failed, cps, rollbacks, errs, first, last}
+	b = append(b, ']')
+	return []any{b}
 }
 
 // scanSummary reads one row of summaryColumns.

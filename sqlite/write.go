@@ -48,6 +48,7 @@ type writeState struct {
 	index   map[string]int // event id -> position, reused per Append
 	uniq    []int          // positions of the first occurrence of each id
 	boxes   boxCache
+	deltas  audit.DeltaFolder
 	upserts map[int]driver.Stmt // summary upsert of n executions, prepared on first use
 	upArgs  []driver.NamedValue
 	led     ledgerWriter
@@ -100,7 +101,7 @@ ON CONFLICT (execution_id) DO UPDATE SET
 // folded in memory, written in chunks of power-of-two sizes (at most
 // maxUpsertRows) by one statement each.
 func (w *writeState) summarise(ctx context.Context, dc driver.Conn, entries []audit.Entry) error {
-	deltas := audit.ExecutionDeltas(entries)
+	deltas := w.deltas.Fold(entries)
 	for len(deltas) > 0 {
 		k := maxUpsertRows
 		for k > len(deltas) {
