@@ -312,6 +312,11 @@ func screenshotDir() string {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	// Finish transitions (a new row's highlight) so the picture shows the
+	// view at rest.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getAnimations().forEach(a => a.finish()), true)`)); err != nil {
+		t.Fatal(err)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

@@ -86,9 +86,9 @@
 // in seq order in the export's JSON form (audit.Entry); next_cursor is set
 // when the page is full and is passed back as cursor. event_type repeats;
 // limit defaults to 100 and is at most 10,000. The cursor of /v1/audit is a
-seq: any seq may be given to read the entries after it (`wtb audit tail`
-reads the last entries so). /v1/executions pages the same
-// way over execution ids. The timeline is text/plain, the text of `wtb audit
+// seq: any seq may be given to read the entries after it (`wtb audit tail`
+// reads the last entries so). /v1/executions pages the same way over
+// executions, newest first. The timeline is text/plain, the text of `wtb audit
 // show`. An unknown execution is a 404.
 //
 // # Live streams

@@ -46,7 +46,27 @@ function fmtMS(ms) {
   if (a >= 1000) return (ms / 1000).toFixed(2) + ' s';
   return (a < 10 ? ms.toFixed(1) : ms.toFixed(0)) + ' ms';
 }
+// fmtNum shows a score or metric as a person writes it: at most four
+// decimals without float noise (0.8300000000000001 is 0.83), integers as
+// they are, very small values with three significant digits.
+function fmtNum(x) {
+  if (x == null || x === '') return '–';
+  if (typeof x === 'object') return JSON.stringify(x);
+  const n = Number(x);
+  if (!Number.isFinite(n)) return String(x);
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  if (Math.abs(n) < 0.001) return n.toPrecision(3);
+  return n.toLocaleString('en-US', { maximumFractionDigits: Math.abs(n) >= 100 ? 1 : 4 });
+}
+function fmtMetrics(m) {
+  return m ? Object.entries(m).map(([k, x]) => k + ' ' + fmtNum(x)).join(' · ') : '';
+}
 function fmtDelta(ms) { return ms == null ? '' : (ms > 0 ? '+' : ms < 0 ? '−' : '±') + fmtMS(Math.abs(ms)); }
+// heads is a table head row; the columns named in numeric are right-aligned
+// like their values.
+function heads(names, numeric = []) {
+  return h('thead', {}, h('tr', {}, ...names.map(t => h('th', { class: numeric.includes(t) ? 'num' : null, text: t }))));
+}
 function badge(status) { return h('span', { class: 'badge st-' + status, text: status }); }
 function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
 
@@ -164,8 +184,9 @@ function statusPill() {
     el.dataset.state = state;
     el.textContent = state === 'live' ? (seq != null ? 'live · caught up at seq ' + seq : 'live')
       : state === 'reconnecting' ? 'reconnecting' + (attempt > 1 ? ' (try ' + attempt + ')' : '') + (seq != null ? ' · from seq ' + seq : '')
-      : state === 'unauthorized' ? 'not authorised' : 'connecting';
+      : state === 'unauthorized' ? 'not authorised' : state === 'stopped' ? 'not connected' : 'connecting';
   };
+  el.set('connecting');
   return el;
 }
 
@@ -231,6 +252,12 @@ class VirtualList {
     }
     if (this.afterDraw) this.afterDraw();
   }
+  // selectWhere selects (and scrolls to) the first item pred accepts.
+  selectWhere(pred) {
+    const i = this.items.findIndex(pred);
+    if (i >= 0) this.select(i);
+    return i >= 0;
+  }
   key0(item) { return item && (item.seq ?? item.key ?? item.execution_id ?? ''); }
   select(i) {
     if (!this.items.length) return;
@@ -274,10 +301,11 @@ function route() {
   else if ((m = p.match(/^\/batches\/(.+)$/))) batchView(view, decodeURIComponent(m[1]), url, abort.signal);
   else view.append(h('p', { class: 'pad', text: 'No such page.' }));
 }
-function failure(view, err) {
+// failure shows why a view could not load, in box (a part of the page).
+function failure(box, err) {
   if (err.name === 'AbortError') return;
   const msg = err instanceof APIError ? err.message + ' (' + err.code + ')' : String(err.message || err);
-  view.append(h('div', { class: 'banner error', role: 'alert', text: msg }));
+  box.append(h('div', { class: 'banner error', role: 'alert', text: msg }));
 }
 
 // ---- executions list ---------------------------------------------------------------
@@ -309,12 +337,19 @@ function executionsView(view, url, signal) {
   const count = h('span', { class: 'muted' });
   const tbody = h('tbody');
   const table = h('table', { class: 'grid executions', tabindex: '0', 'aria-label': 'Executions, newest first' },
-    h('thead', {}, h('tr', {}, ...['Status', 'Execution', 'Workflow', 'Started', 'Duration', 'Nodes', 'Failed', 'Checkpoints', 'Rollbacks', 'Errors']
-      .map(t => h('th', { text: t })))), tbody);
+    heads(['Status', 'Execution', 'Workflow', 'Started', 'Duration', 'Nodes', 'Failed', 'Checkpoints', 'Rollbacks', 'Errors'],
+      ['Duration', 'Nodes', 'Failed', 'Checkpoints', 'Rollbacks', 'Errors']), tbody);
   const more = h('button', { type: 'button', class: 'ghost', text: 'Load more', hidden: true });
+  const empty = h('p', { class: 'empty muted', hidden: true });
+  const problems = h('div');
   view.append(h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', { text: 'Executions' }), count, h('div', { class: 'spacer' }), pill),
-    form, h('div', { class: 'table-wrap' }, table), h('div', { class: 'row-center' }, more)));
+    form, problems, h('div', { class: 'table-wrap' }, table, empty), h('div', { class: 'row-center' }, more)));
+  const showEmpty = () => {
+    empty.hidden = rows.size > 0;
+    empty.textContent = [...q.keys()].length ? 'No execution matches these filters.'
+      : 'No executions recorded yet. Send events to POST /v1/events (or run wtb demo); they appear here as they arrive.';
+  };
 
   const rows = new Map(); // execution id -> tr
   let cursor = null, selected = -1;
@@ -336,7 +371,7 @@ function executionsView(view, url, signal) {
       h('td', { class: 'mono' }, link(target, s.execution_id)),
       h('td', { class: 'mono', text: s.workflow_id || '–' }),
       h('td', { class: 'mono', title: s.started_at || '', text: fmtTime(s.started_at) }),
-      h('td', { class: 'num', text: s.duration_ms != null ? fmtMS(s.duration_ms) : s.status === 'running' ? 'running' : '–' }),
+      h('td', { class: 'num', title: s.duration_ms != null ? null : 'not ended', text: s.duration_ms != null ? fmtMS(s.duration_ms) : '–' }),
       h('td', { class: 'num', text: s.nodes_executed }),
       h('td', { class: 'num' + (s.nodes_failed ? ' bad' : ''), text: s.nodes_failed }),
       h('td', { class: 'num', text: s.checkpoints_created }),
@@ -371,9 +406,10 @@ function executionsView(view, url, signal) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
     count.textContent = rows.size + (cursor ? '+' : '') + ' shown';
+    showEmpty();
     if (!stats.usableAt) stats.usableAt = performance.now();
   };
-  more.addEventListener('click', () => load(cursor).catch(err => failure(view, err)));
+  more.addEventListener('click', () => load(cursor).catch(err => failure(problems, err)));
   // Live: refresh the first page when lifecycle entries arrive; new rows go
   // on top, known rows change in place, the scroll position holds.
   const refresh = debounce(async () => {
@@ -393,12 +429,13 @@ function executionsView(view, url, signal) {
         if (selected >= 0) selected += fresh.length;
         if (top > 0) wrap.scrollTop = top + (wrap.scrollHeight - before);
         count.textContent = rows.size + (cursor ? '+' : '') + ' shown';
+        showEmpty();
       }
     } catch (err) { if (err.name !== 'AbortError') pill.set('reconnecting'); }
   }, 200);
   load(null).then(() => {
     openStream({ topics: LIST_TOPICS, after: null, signal, onStatus: (s, seq, a) => pill.set(s, null, a), onEntries: refresh });
-  }).catch(err => failure(view, err));
+  }).catch(err => { pill.set(err.status === 401 || err.status === 403 ? 'unauthorized' : 'stopped'); failure(problems, err); });
 }
 function toLocalInput(iso) {
   if (!iso) return '';
@@ -454,6 +491,7 @@ function executionView(view, id, url, signal) {
   const pill = statusPill();
   const head = h('div', { class: 'exec-head' });
   const notice = h('div', { class: 'banner', hidden: true });
+  const problems = h('div');
   const wfWrap = h('div', { class: 'waterfall' });
   const lineage = h('div', { class: 'lineage' });
   const details = h('pre', { class: 'json', 'aria-live': 'polite', text: 'Select an entry to see its JSON.' });
@@ -482,7 +520,7 @@ function executionView(view, id, url, signal) {
       h('span', { class: 'tl-node mono', text: e.node_id || '' }),
       h('span', { class: 'tl-type mono', text: e.event_type }),
       h('span', { class: 'tl-msg', text: e.message }),
-      h('span', { class: 'tl-dur num', text: e.duration_ms != null ? fmtMS(e.duration_ms) : '' })),
+      h('span', { class: 'tl-dur num', text: e.duration_ms ? fmtMS(e.duration_ms) : '' })),
     onActivate: e => showDetails(e),
   });
   const showDetails = e => {
@@ -519,7 +557,12 @@ function executionView(view, id, url, signal) {
   const wf = new VirtualList({
     rowHeight: WF_ROW_H, className: 'wf-list', label: 'Node runs',
     render: r => wfRow(r),
-    onActivate: r => { const e = entries.find(x => x.seq === (r.endSeq || r.startSeq)); if (e) showDetails(e); },
+    onActivate: r => {
+      const e = entries.find(x => x.seq === (r.endSeq || r.startSeq));
+      if (!e) return;
+      showDetails(e);
+      list.selectWhere(x => x.seq === e.seq);
+    },
   });
   wf.follow = false;
   let span = [0, 1];
@@ -616,24 +659,37 @@ function executionView(view, id, url, signal) {
   };
   current.seqs = () => entries.map(e => e.seq);
 
+  // The header is built once and its values change in place, so that a
+  // live run neither moves the page nor resets what is typed in it.
+  const headBadge = h('span');
+  const facts = {};
+  const factList = h('dl', { class: 'facts' }, ...['Workflow', 'Started', 'Duration', 'Nodes run', 'Failed', 'Checkpoints', 'Rollbacks', 'Errors', 'Entries', 'Seq']
+    .map(k => { const dd = h('dd', { text: '–' }); facts[k] = dd; return h('div', {}, h('dt', { text: k }), dd); }));
+  head.append(
+    h('div', { class: 'exec-title' }, h('h1', { class: 'mono', text: id }), headBadge, h('div', { class: 'spacer' }), pill),
+    factList,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'ghost', text: 'Download trace', title: 'Chrome Trace Event JSON: open it in Perfetto or chrome://tracing', onclick: () => downloadTrace(id).catch(err => failure(problems, err)) }),
+      compareBox(id)));
+  const setFact = (k, v, cls) => { const dd = facts[k]; v = String(v); if (dd.textContent !== v) dd.textContent = v; dd.className = cls || ''; };
   const renderHead = () => {
     const s = summary || {};
     const live = summaryFromEntries(s, entries, tracker);
-    head.replaceChildren(
-      h('div', { class: 'exec-title' },
-        h('h1', { class: 'mono', text: id }), badge(live.status), h('div', { class: 'spacer' }), pill),
-      h('dl', { class: 'facts' },
-        fact('Workflow', s.workflow_id || '–'), fact('Started', fmtTime(s.started_at)),
-        fact('Duration', live.duration != null ? fmtMS(live.duration) : 'running'),
-        fact('Nodes run', live.nodes), fact('Failed', live.failed), fact('Checkpoints', live.checkpoints),
-        fact('Rollbacks', live.rollbacks), fact('Errors', live.errors), fact('Entries', live.total),
-        fact('Seq', entries.length ? entries[0].seq + '–' + lastSeq : '–')),
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'ghost', text: 'Download trace', title: 'Chrome Trace Event JSON: open it in Perfetto or chrome://tracing', onclick: () => downloadTrace(id) }),
-        compareBox(id)));
+    if (headBadge.dataset.status !== live.status) { headBadge.dataset.status = live.status; headBadge.replaceChildren(badge(live.status)); }
+    const sofar = entries.length > 1 ? Date.parse(entries[entries.length - 1].timestamp) - Date.parse(s.started_at || entries[0].timestamp) : null;
+    setFact('Workflow', s.workflow_id || '–');
+    setFact('Started', fmtTime(s.started_at));
+    setFact('Duration', live.duration != null ? fmtMS(live.duration) : sofar != null ? fmtMS(sofar) + ' so far' : '–');
+    setFact('Nodes run', live.nodes);
+    setFact('Failed', live.failed, live.failed ? 'bad' : '');
+    setFact('Checkpoints', live.checkpoints);
+    setFact('Rollbacks', live.rollbacks, live.rollbacks ? 'warn' : '');
+    setFact('Errors', live.errors, live.errors ? 'bad' : '');
+    setFact('Entries', live.total.toLocaleString('en-US'));
+    setFact('Seq', entries.length ? entries[0].seq + '–' + lastSeq : '–');
   };
 
-  view.append(h('section', { class: 'page exec' }, head, notice,
+  view.append(h('section', { class: 'page exec' }, head, notice, problems,
     h('div', { class: 'exec-grid' },
       h('div', { class: 'exec-main' },
         h('h2', { text: 'Node runs' }), wfWrap,
@@ -659,7 +715,10 @@ function executionView(view, id, url, signal) {
       if (!entries.length) renderHead();
       openStream({ topics: ['execution:' + id], after: lastSeq ?? 0, signal, onEntries: b => ingest(b, true),
         onStatus: (st, seq, a) => { pill.set(st, seq, a); } });
-    } catch (err) { failure(view, err); }
+    } catch (err) {
+      pill.set(err.status === 401 || err.status === 403 ? 'unauthorized' : 'stopped');
+      failure(problems, err);
+    }
   })();
 }
 function fact(k, v) { return h('div', {}, h('dt', { text: k }), h('dd', { text: String(v) })); }
@@ -707,7 +766,9 @@ function drawLineageGraph(box, data, rollbacks) {
     box.replaceChildren(h('p', { class: 'muted', text: 'No checkpoints, rollbacks, branches or forks yet.' }));
     return;
   }
-  const gap = 64, x0 = 30, y = 84, W = x0 * 2 + Math.max(cps.length - 1, 1) * gap + 160, H = 130 + data.branches.length * 16;
+  // Room above the spine only for rollback arcs, below it for branches.
+  const gap = 64, x0 = 30, y = rollbacks.length ? 84 : 24;
+  const W = x0 * 2 + Math.max(cps.length - 1, 1) * gap + 160, H = y + (data.branches.length ? 52 + data.branches.length * 16 : 38);
   const pos = new Map();
   cps.forEach((c, i) => { if (!pos.has(c.id)) pos.set(c.id, x0 + i * gap); });
   const g = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Lineage of checkpoints, rollbacks, branches and forks' });
@@ -743,7 +804,13 @@ function drawLineageGraph(box, data, rollbacks) {
     } else g.append(label);
     g.append(svg('circle', { cx: bx, cy: by, r: 4, class: 'lg-branch-dot' }, svg('title', {}, b.message)));
   });
-  box.replaceChildren(h('div', { class: 'lg-scroll' }, g));
+  // A graph wider than its box keeps showing its newest end while the run
+  // grows, unless the reader scrolled back.
+  const old = box.querySelector('.lg-scroll');
+  const atEnd = !old || old.scrollLeft + old.clientWidth >= old.scrollWidth - 4;
+  const scroller = h('div', { class: 'lg-scroll' }, g);
+  box.replaceChildren(scroller);
+  if (atEnd) scroller.scrollLeft = scroller.scrollWidth;
 }
 
 // ---- compare -----------------------------------------------------------------------
@@ -786,14 +853,14 @@ function renderComparison(out, c, batch) {
       h('span', { class: 'run-st st-' + r.status, text: r.status }), r.duration_ms != null ? h('span', { class: 'muted', text: ' ' + fmtMS(r.duration_ms) }) : null,
       r.error ? h('div', { class: 'err-text', text: r.error }) : null);
   };
-  const steps = h('table', { class: 'grid steps' }, h('thead', {}, h('tr', {}, ...['#', 'A', 'B', 'Δ duration', 'Differs in'].map(t => h('th', { text: t })))),
+  const steps = h('table', { class: 'grid steps' }, heads(['#', 'A', 'B', 'Δ duration', 'Differs in'], ['#', 'Δ duration']),
     h('tbody', {}, ...c.steps.map(st => h('tr', { class: 'step' + (dv && dv.step === st.index ? ' diverge' : (st.differences || []).length ? ' differs' : ''), 'data-step': st.index },
       h('td', { class: 'num', text: st.index + 1 }), sideCell(st.a), sideCell(st.b),
       h('td', { class: 'num ' + (st.duration_delta_ms > 0 ? 'slower' : st.duration_delta_ms < 0 ? 'faster' : ''), text: fmtDelta(st.duration_delta_ms) }),
       h('td', { text: (st.differences || []).join(', ') })))));
   const maxDur = Math.max(1, ...c.nodes.map(n => Math.max(n.duration_a_ms, n.duration_b_ms)));
   const bar = (v, cls) => { const s = h('span', { class: 'dbar ' + cls }); s.style.width = (v / maxDur * 100) + '%'; return s; };
-  const nodes = h('table', { class: 'grid nodes' }, h('thead', {}, h('tr', {}, ...['Node', 'Runs A', 'Runs B', 'Duration A / B', 'Δ'].map(t => h('th', { text: t })))),
+  const nodes = h('table', { class: 'grid nodes' }, heads(['Node', 'Runs A', 'Runs B', 'Duration A / B', 'Δ'], ['Runs A', 'Runs B', 'Δ']),
     h('tbody', {}, ...c.nodes.map(n => h('tr', {},
       h('td', { class: 'mono', text: n.node_id }),
       h('td', { class: 'num', text: n.runs_a + (n.failed_a ? ' (' + n.failed_a + ' failed)' : '') }),
@@ -801,22 +868,51 @@ function renderComparison(out, c, batch) {
       h('td', { class: 'dbars' }, h('div', {}, bar(n.duration_a_ms, 'a'), h('span', { class: 'muted', text: fmtMS(n.duration_a_ms) })),
         h('div', {}, bar(n.duration_b_ms, 'b'), h('span', { class: 'muted', text: fmtMS(n.duration_b_ms) }))),
       h('td', { class: 'num ' + (n.delta_ms > 0 ? 'slower' : n.delta_ms < 0 ? 'faster' : ''), text: fmtDelta(n.delta_ms) })))));
-  const sums = c.summary_diffs.length ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', { text: 'Summary' }), h('th', { text: 'A' }), h('th', { text: 'B' }))),
-    h('tbody', {}, ...c.summary_diffs.map(d => h('tr', {}, h('td', { text: d.field }), h('td', { class: 'mono', text: d.a }), h('td', { class: 'mono', text: d.b })))))
+  const sums = c.summary_diffs.length ? h('table', { class: 'grid sums' }, heads(['Summary', 'A', 'B', 'Δ'], ['A', 'B', 'Δ']),
+    h('tbody', {}, ...c.summary_diffs.map(d => {
+      const [a, b, delta] = summaryDiffValues(d);
+      return h('tr', {}, h('td', { text: SUMMARY_LABELS[d.field] || d.field }), h('td', { class: 'num', text: a }), h('td', { class: 'num', text: b }),
+        h('td', { class: 'num ' + (delta.startsWith('+') ? 'slower' : delta.startsWith('−') ? 'faster' : ''), text: delta }));
+    })))
     : h('p', { class: 'muted', text: 'The summaries are equal.' });
   out.replaceChildren(h('div', { class: 'cmp-cards' }, side('A', c.a), side('B', c.b)), banner);
   if (batch) {
     const va = batch.variants.find(v => v.execution_id === c.a.execution_id), vb = batch.variants.find(v => v.execution_id === c.b.execution_id);
     if (va && vb) out.append(h('h2', { text: 'Variants' }), h('table', { class: 'grid' },
-      h('thead', {}, h('tr', {}, ...['', 'Name', 'Score', 'Metrics', 'Duration'].map(t => h('th', { text: t })))),
-      h('tbody', {}, ...[['A', va], ['B', vb]].map(([t, v]) => h('tr', {}, h('td', { text: t }), h('td', { class: 'mono', text: v.name }),
-        h('td', { class: 'num', text: v.score ?? '–' }), h('td', { class: 'mono', text: v.metrics ? JSON.stringify(v.metrics) : '–' }),
+      heads(['', 'Variant', 'Status', 'Score', 'Metrics', 'Duration'], ['Score', 'Duration']),
+      h('tbody', {}, ...[['A', va], ['B', vb]].map(([t, v]) => h('tr', {}, h('td', {}, h('span', { class: 'cmp-tag', text: t })), h('td', { class: 'mono', text: v.name || '–' }),
+        h('td', {}, badge(v.status)), h('td', { class: 'num', text: fmtNum(v.score) }), h('td', { class: 'small', text: fmtMetrics(v.metrics) || '–' }),
         h('td', { class: 'num', text: fmtMS(v.duration_ms) }))))));
   }
   out.append(h('h2', { text: 'Steps, aligned by node sequence' }), steps, h('h2', { text: 'Time per node' }), nodes, h('h2', { text: 'Summary differences' }), sums);
 }
 
+const SUMMARY_LABELS = { workflow_id: 'Workflow', status: 'Status', duration: 'Duration', total_entries: 'Entries',
+  nodes_executed: 'Nodes run', nodes_failed: 'Nodes failed', checkpoints_created: 'Checkpoints', rollbacks: 'Rollbacks', errors: 'Errors' };
+// summaryDiffValues renders a summary difference of GET /v1/compare (its
+// values are text: "7926ms", "14", "completed") as A, B and B − A.
+function summaryDiffValues(d) {
+  const ms = v => { const m = /^(-?[\d.]+)ms$/.exec(v); return m ? +m[1] : null; };
+  const int = v => /^-?\d+$/.test(v) ? +v : null;
+  if (d.field === 'duration') {
+    const a = ms(d.a), b = ms(d.b);
+    return [a == null ? d.a : fmtMS(a), b == null ? d.b : fmtMS(b), a != null && b != null ? fmtDelta(b - a) : ''];
+  }
+  const a = int(d.a), b = int(d.b);
+  if (a != null && b != null) return [fmtNum(a), fmtNum(b), (b > a ? '+' : '−') + fmtNum(Math.abs(b - a))];
+  return [d.a || '–', d.b || '–', ''];
+}
+
 // ---- batch ----------------------------------------------------------------------------
+// bestVariant is the batch's best combination, or while it runs the
+// best-scoring variant so far.
+function bestVariant(b) {
+  if (b.best_combination) return b.best_combination + (b.best_score != null ? ' · ' + fmtNum(b.best_score) : '');
+  const scored = b.variants.filter(v => v.score != null);
+  if (!scored.length) return '–';
+  const best = scored.reduce((x, y) => (y.score > x.score ? y : x));
+  return (best.name || best.execution_id) + ' · ' + fmtNum(best.score) + (b.summary.status === 'running' ? ' (so far)' : '');
+}
 function batchView(view, id, url, signal) {
   document.title = id + ' · batch · wtb';
   const out = h('div');
@@ -835,18 +931,18 @@ function batchView(view, id, url, signal) {
       const sb = h('span', { class: 'dbar a' }); sb.style.width = ((v.score ?? 0) / maxScore * 100) + '%';
       return h('tr', { 'data-variant': v.execution_id },
         h('td', {}, box), h('td', { class: 'mono', text: v.name || '–' }), h('td', {}, badge(v.status)),
-        h('td', { class: 'num' }, v.score != null ? h('div', { class: 'score' }, sb, h('span', { text: v.score })) : '–'),
-        h('td', { class: 'mono small', text: v.metrics ? Object.entries(v.metrics).map(([k, x]) => k + '=' + x).join('  ') : '' }),
+        h('td', { class: 'num' }, v.score != null ? h('div', { class: 'score' }, sb, h('span', { text: fmtNum(v.score) })) : '–'),
+        h('td', { class: 'small', text: fmtMetrics(v.metrics) }),
         h('td', { class: 'num', text: fmtMS(v.duration_ms) }),
         h('td', {}, v.error ? h('span', { class: 'err-text', text: v.error + (v.failed_at_node ? ' at ' + v.failed_at_node : '') }) : ''),
         h('td', { class: 'mono' }, link('/executions/' + encodeURIComponent(v.execution_id), v.execution_id)));
     });
     out.replaceChildren(
       h('dl', { class: 'facts' }, fact('Status', s.status), fact('Workflow', s.workflow_id || '–'), fact('Started', fmtTime(s.started_at)),
-        fact('Duration', s.duration_ms != null ? fmtMS(s.duration_ms) : 'running'), fact('Variants', b.variants.length),
-        fact('Best', b.best_combination ? b.best_combination + (b.best_score != null ? ' (' + b.best_score + ')' : '') : '–')),
+        fact('Duration', s.duration_ms != null ? fmtMS(s.duration_ms) : '–'), fact('Variants', b.variants.length),
+        fact('Best', bestVariant(b))),
       h('div', { class: 'row-end' }, btn),
-      h('table', { class: 'grid variants' }, h('thead', {}, h('tr', {}, ...['', 'Variant', 'Status', 'Score', 'Metrics', 'Duration', 'Failure', 'Execution'].map(t => h('th', { text: t })))), h('tbody', {}, ...rows)));
+      h('table', { class: 'grid variants' }, heads(['', 'Variant', 'Status', 'Score', 'Metrics', 'Duration', 'Failure', 'Execution'], ['Score', 'Duration']), h('tbody', {}, ...rows)));
   };
   const load = () => api('/v1/batches/' + encodeURIComponent(id), { signal }).then(render);
   load().then(() => openStream({ topics: ['batch:' + id], after: null, signal, onStatus: (s, q, a) => pill.set(s, q, a), onEntries: debounce(() => load().catch(() => {}), 300) }))
