@@ -268,17 +268,29 @@ func TestBrowserKeyboard(t *testing.T) {
 	}
 }
 
-// TestBrowserPerformance measures, in the browser, how soon an execution of
-// 10,000 entries is usable and how much memory the page holds, and how far
-// behind the server the page stays while a run records 1,000 entries a
-// second (p99 of entry time to rendering, in the browser's clock).
-func TestBrowserPerformance(t *testing.T) {
-	if testing.Short() {
-		t.Skip("records 20,000 entries")
-	}
-	ctx := browser(t)
-	s := startServer(t, filepath.Join(t.TempDir(), "wtb.db"), "", "")
-	// 10,000 entries.
+// consoleFigures are what measureConsole measured.
+type consoleFigures struct {
+	// UsableMS is how long after navigation start an execution of 10,002
+	// entries was usable (its first page of entries rendered).
+	UsableMS float64
+	// HeapMB is the page's JS heap once it held them all.
+	HeapMB float64
+	// LiveP50MS, LiveP99MS and LiveMaxMS are how far behind the server the
+	// page was during the live run: entry timestamp to rendered.
+	LiveP50MS, LiveP99MS, LiveMaxMS float64
+	// LiveEntries is the number of live entries.
+	LiveEntries int
+}
+
+// measureConsole opens an execution of 10,002 entries, then follows a live
+// run recording 1,000 entries a second for liveSeconds, and measures both.
+// It fails tb unless the functional guarantees hold: every entry held, each
+// once and in seq order; a virtualised timeline and waterfall (a bounded
+// number of rows in the DOM); bounded page memory.
+func measureConsole(tb testing.TB, liveSeconds int) consoleFigures {
+	var fig consoleFigures
+	ctx := browser(tb)
+	s := startServer(tb, filepath.Join(tb.TempDir(), "wtb.db"), "", "")
 	big := newRun("exec-10k", time.Now().Add(-time.Hour)).start("bulk")
 	for i := 0; len(big.evs) < 9999; i++ {
 		big.node(fmt.Sprintf("node-%d", i%40), 15, map[bool]string{true: "flaky"}[i%97 == 0])
@@ -287,36 +299,38 @@ func TestBrowserPerformance(t *testing.T) {
 	for i := 0; i < len(big.evs); i += 5000 {
 		s.post(big.evs[i:min(i+5000, len(big.evs))]...)
 	}
-	run(t, ctx, chromedp.Navigate(s.url+"/executions/exec-10k?debug=1"))
-	waitFor(t, ctx, "the page", `window.wtbConsole.stats.usableAt > 0 && document.querySelectorAll('.timeline .tl-row').length > 0`)
+	run(tb, ctx, chromedp.Navigate(s.url+"/executions/exec-10k?debug=1"))
+	waitFor(tb, ctx, "the page", `window.wtbConsole.stats.usableAt > 0 && document.querySelectorAll('.timeline .tl-row').length > 0`)
+	fig.UsableMS = eval[float64](tb, ctx, `window.wtbConsole.stats.usableAt`)
+	waitFor(tb, ctx, "every entry", fmt.Sprintf(`window.wtbConsole.seqs().length >= %d`, len(big.evs)))
 	m := eval[struct {
-		Usable, Heap float64
-		Rows, Bars   int
-		Total        int
-	}](t, ctx, `({Usable: window.wtbConsole.stats.usableAt, Heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
-		Rows: document.querySelectorAll('.timeline .tl-row').length, Bars: document.querySelectorAll('.wf-bar').length,
-		Total: window.wtbConsole.seqs().length})`)
-	t.Logf("10,000 entries: usable %.0f ms after navigation start; %d of %d timeline rows and %d waterfall bars in the DOM; JS heap %.1f MB",
-		m.Usable, m.Rows, m.Total, m.Bars, m.Heap/1e6)
-	if m.Total != len(big.evs) || m.Rows > 200 || m.Bars > 200 {
-		t.Fatalf("page holds %d entries (want %d), %d rows, %d bars: not virtualised", m.Total, len(big.evs), m.Rows, m.Bars)
+		Heap       float64
+		Rows, Bars int
+	}](tb, ctx, `({Heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
+		Rows: document.querySelectorAll('.timeline .tl-row').length, Bars: document.querySelectorAll('.wf-bar').length})`)
+	fig.HeapMB = m.Heap / 1e6
+	if got, want := eval[[]int64](tb, ctx, `window.wtbConsole.seqs()`), s.seqs("exec-10k"); !slices.Equal(got, want) {
+		tb.Fatalf("the page holds %d entries, the API %d: not the same", len(got), len(want))
 	}
-	if m.Usable > 1000 {
-		t.Errorf("usable after %.0f ms, want under 1,000 ms", m.Usable)
+	if m.Rows > maxDOMRows || m.Bars > maxDOMRows {
+		tb.Fatalf("%d timeline rows and %d waterfall bars in the DOM for %d entries: not virtualised (at most %d)", m.Rows, m.Bars, len(big.evs), maxDOMRows)
 	}
-	writeResult(t, "open_10k_usable_ms", m.Usable)
-	writeResult(t, "open_10k_heap_mb", m.Heap/1e6)
+	if fig.HeapMB > maxHeapMB {
+		tb.Fatalf("JS heap %.1f MB holding 10,002 entries, want at most %d MB", fig.HeapMB, maxHeapMB)
+	}
+	tb.Logf("10,002 entries: usable %.0f ms after navigation start; %d timeline rows and %d waterfall bars in the DOM; JS heap %.1f MB",
+		fig.UsableMS, m.Rows, m.Bars, fig.HeapMB)
 
-	// A live run at 1,000 entries a second for 10 s, sent in batches of 50.
+	// A live run at 1,000 entries a second, sent in batches of 50.
 	live := newRun("exec-rate", time.Now()).start("live")
 	s.post(live.evs...)
-	run(t, ctx, chromedp.Navigate(s.url+"/executions/exec-rate"))
-	waitFor(t, ctx, "the live stream", `document.querySelector('.exec .live-pill') && document.querySelector('.exec .live-pill').dataset.state === 'live'`)
-	eval[int](t, ctx, `window.wtbConsole.stats.latencies.length = 0`)
-	const rate, seconds, batch = 1000, 10, 50
+	run(tb, ctx, chromedp.Navigate(s.url+"/executions/exec-rate?debug=1"))
+	waitFor(tb, ctx, "the live stream", `document.querySelector('.exec .live-pill') && document.querySelector('.exec .live-pill').dataset.state === 'live'`)
+	eval[int](tb, ctx, `window.wtbConsole.stats.latencies.length = 0`)
+	const rate, batch = 1000, 50
 	tick := time.NewTicker(time.Second * batch / rate)
 	sent := 0
-	for sent < rate*seconds {
+	for sent < rate*liveSeconds {
 		<-tick.C
 		var evs []event.Event
 		for range batch {
@@ -328,20 +342,73 @@ func TestBrowserPerformance(t *testing.T) {
 		s.post(evs...)
 	}
 	tick.Stop()
-	waitFor(t, ctx, "every live entry", fmt.Sprintf(`window.wtbConsole.stats.latencies.length >= %d`, sent))
-	lat := eval[[]float64](t, ctx, `window.wtbConsole.stats.latencies`)
+	waitFor(tb, ctx, "every live entry", fmt.Sprintf(`window.wtbConsole.stats.latencies.length >= %d`, sent))
+	if got, want := eval[[]int64](tb, ctx, `window.wtbConsole.seqs()`), s.seqs("exec-rate"); !slices.Equal(got, want) {
+		tb.Fatalf("after the live run the page holds %d entries, the API %d: not the same", len(got), len(want))
+	}
+	lat := eval[[]float64](tb, ctx, `window.wtbConsole.stats.latencies`)
 	sort.Float64s(lat)
 	p := func(q float64) float64 { return lat[int(q*float64(len(lat)-1))] }
-	t.Logf("live at %d entries/s for %ds: %d entries, latency p50 %.0f ms, p99 %.0f ms, max %.0f ms (entry timestamp to rendered, browser clock)",
-		rate, seconds, len(lat), p(0.5), p(0.99), lat[len(lat)-1])
-	writeResult(t, "live_1000_per_s_p99_ms", p(0.99))
-	if p(0.99) > 1000 {
-		t.Errorf("p99 %.0f ms behind the server, want under 1,000 ms", p(0.99))
+	fig.LiveEntries, fig.LiveP50MS, fig.LiveP99MS, fig.LiveMaxMS = len(lat), p(0.5), p(0.99), lat[len(lat)-1]
+	tb.Logf("live at %d entries/s for %ds: %d entries, latency p50 %.0f ms, p99 %.0f ms, max %.0f ms (entry timestamp to rendered, browser clock)",
+		rate, liveSeconds, len(lat), fig.LiveP50MS, fig.LiveP99MS, fig.LiveMaxMS)
+	return fig
+}
+
+// Bounds of the functional checks of measureConsole.
+const (
+	maxDOMRows = 200 // timeline rows or waterfall bars in the DOM
+	maxHeapMB  = 64  // JS heap holding 10,002 entries
+)
+
+// Performance targets of the console (issue 9), checked by
+// BenchmarkBrowserConsole.
+const (
+	targetUsableMS  = 1000 // an execution of 10,000 entries usable within 1 s of opening
+	targetLiveP99MS = 1000 // a live run at 1,000 entries/s: the page within 1 s of the server, p99
+)
+
+// TestBrowserLargeExecution is the functional side of the performance
+// targets, reliable on a busy machine: an execution of 10,002 entries is
+// held whole with a virtualised timeline and waterfall and bounded memory,
+// and a live run at 1,000 entries a second arrives whole, each entry once,
+// in order. The figures are logged; BenchmarkBrowserConsole checks them
+// against the targets.
+func TestBrowserLargeExecution(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records 13,000 entries")
+	}
+	measureConsole(t, 3)
+}
+
+// BenchmarkBrowserConsole measures the console against its targets and
+// fails when it misses one: an execution of 10,000 entries usable within
+// 1 s of opening, and a live run at 1,000 entries a second for 10 s
+// followed within 1 s of the server (p99, in the browser's clock). Run it
+// on a machine that is not saturated:
+//
+//	go test -run '^$' -bench BrowserConsole -benchtime 1x ./console
+func BenchmarkBrowserConsole(b *testing.B) {
+	for range b.N {
+		fig := measureConsole(b, 10)
+		b.ReportMetric(fig.UsableMS, "open-10k-ms")
+		b.ReportMetric(fig.HeapMB, "heap-MB")
+		b.ReportMetric(fig.LiveP50MS, "live-p50-ms")
+		b.ReportMetric(fig.LiveP99MS, "live-p99-ms")
+		writeResult(b, "open_10k_usable_ms", fig.UsableMS)
+		writeResult(b, "open_10k_heap_mb", fig.HeapMB)
+		writeResult(b, "live_1000_per_s_p99_ms", fig.LiveP99MS)
+		if fig.UsableMS > targetUsableMS {
+			b.Errorf("10,000 entries usable after %.0f ms, target %d ms", fig.UsableMS, targetUsableMS)
+		}
+		if fig.LiveP99MS > targetLiveP99MS {
+			b.Errorf("live p99 %.0f ms behind the server, target %d ms", fig.LiveP99MS, targetLiveP99MS)
+		}
 	}
 }
 
 // writeResult appends a figure to $WTB_BROWSER_RESULTS (JSON lines), when set.
-func writeResult(t *testing.T, name string, v float64) {
+func writeResult(t testing.TB, name string, v float64) {
 	path := os.Getenv("WTB_BROWSER_RESULTS")
 	if path == "" {
 		return

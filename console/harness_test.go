@@ -33,7 +33,7 @@ var chromiumPaths = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "
 // testTimeout bounds one browser test.
 const testTimeout = 2 * time.Minute
 
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("WTB_CHROMIUM"); p != "" {
 		return p
@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 }
 
 // wtbBinary builds cmd/wtb once per test process.
-func wtbBinary(t *testing.T) string {
+func wtbBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "wtb-console-test")
@@ -88,7 +88,7 @@ func wtbBinary(t *testing.T) string {
 
 // server is `wtb serve` in a child process.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	db     string
 	addr   string // host:port, kept across restarts
 	tokens string // tokens file, "" for none
@@ -97,7 +97,7 @@ type server struct {
 	url    string
 }
 
-func startServer(t *testing.T, db, tokens, token string) *server {
+func startServer(t testing.TB, db, tokens, token string) *server {
 	s := &server{t: t, db: db, addr: "127.0.0.1:0", tokens: tokens, token: token}
 	s.start()
 	t.Cleanup(s.stop)
@@ -235,7 +235,7 @@ func (s *server) seqs(exec string) []int64 {
 
 // browser starts a headless Chromium for the test; listeners get its
 // protocol events.
-func browser(t *testing.T, listeners ...func(ev any)) context.Context {
+func browser(t testing.TB, listeners ...func(ev any)) context.Context {
 	t.Helper()
 	path := chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -264,7 +264,7 @@ func browser(t *testing.T, listeners ...func(ev any)) context.Context {
 	return tctx
 }
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.
 }
 
 // eval evaluates a JavaScript expression.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+func eval[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -282,7 +282,7 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // waitFor polls a JavaScript condition until it holds.
-func waitFor(t *testing.T, ctx context.Context, what, cond string) {
+func waitFor(t testing.TB, ctx context.Context, what, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -310,7 +310,7 @@ func screenshotDir() string {
 	return filepath.Join("testdata", "screenshots")
 }
 
-func screenshot(t *testing.T, ctx context.Context, name string) {
+func screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	// Finish transitions (a new row's highlight) so the picture shows the
 	// view at rest.

@@ -192,8 +192,9 @@ function statusPill() {
 
 // ---- virtual list: only the visible rows are in the DOM -----------------------------
 class VirtualList {
-  constructor({ rowHeight, render, className, label, onActivate }) {
+  constructor({ rowHeight, render, className, label, onActivate, maxHeight, minHeight }) {
     this.rowHeight = rowHeight; this.render = render; this.onActivate = onActivate;
+    this.maxHeight = maxHeight; this.minHeight = minHeight;
     this.items = []; this.selected = -1; this.follow = true;
     this.el = h('div', { class: 'vlist ' + (className || ''), tabindex: '0', role: 'listbox', 'aria-label': label });
     this.spacer = h('div', { class: 'vspacer' });
@@ -220,6 +221,8 @@ class VirtualList {
     requestAnimationFrame(() => {
       this.pending = false;
       this.spacer.style.height = (this.items.length * this.rowHeight) + 'px';
+      // A short list takes only the room it needs (up to maxHeight).
+      if (this.maxHeight) this.el.style.height = Math.max(this.minHeight || 0, Math.min(this.maxHeight, this.items.length * this.rowHeight + 2)) + 'px';
       if (keepFollow && this.follow) this.el.scrollTop = this.el.scrollHeight;
       this.draw();
     });
@@ -513,7 +516,7 @@ function executionView(view, id, url, signal) {
   let summary = null, lastSeq = null, dropped = 0;
 
   const list = new VirtualList({
-    rowHeight: ROW_H, className: 'timeline', label: 'Event timeline',
+    rowHeight: ROW_H, className: 'timeline', label: 'Event timeline', maxHeight: 18 * ROW_H + 2, minHeight: 3 * ROW_H + 2, // whole rows at the ends
     render: e => h('div', { class: 'tl-row sev-' + e.severity, 'data-seq': e.seq },
       h('span', { class: 'tl-time mono', text: fmtClock(e.timestamp) }),
       h('span', { class: 'tl-sev', text: e.severity }),
@@ -640,6 +643,7 @@ function executionView(view, id, url, signal) {
       addOption(nodeSel, nodes, e.node_id);
       addOption(typeSel, types, e.event_type);
       if (e.event_type === 'checkpoint_created') lineageData.checkpoints.push({ id: String(/'([^']*)'/.exec(e.message)?.[1] ?? e.seq), node: (e.details || {}).completed_node || e.node_id || '', seq: e.seq, at: Date.parse(e.timestamp), terminal: !!(e.details || {}).is_terminal });
+      if (e.event_type.startsWith('ray_batch_test_')) batchLink.hidden = false;
       if (e.event_type === 'branch_created' || e.event_type === 'execution_forked') lineageData.branches.push({ kind: e.event_type === 'branch_created' ? 'branch' : 'fork', seq: e.seq, message: e.message, target: (e.details || {}).new_execution_id || '', at: Date.parse(e.timestamp) });
       if (keep(e)) shown.push(e);
       if (live) {
@@ -662,6 +666,8 @@ function executionView(view, id, url, signal) {
   // The header is built once and its values change in place, so that a
   // live run neither moves the page nor resets what is typed in it.
   const headBadge = h('span');
+  // A Ray batch test is recorded under its id: its page shows the variants.
+  const batchLink = h('a', { class: 'button-link', href: '/batches/' + encodeURIComponent(id), 'data-link': true, hidden: true, text: 'Batch variants' });
   const facts = {};
   const factList = h('dl', { class: 'facts' }, ...['Workflow', 'Started', 'Duration', 'Nodes run', 'Failed', 'Checkpoints', 'Rollbacks', 'Errors', 'Entries', 'Seq']
     .map(k => { const dd = h('dd', { text: '–' }); facts[k] = dd; return h('div', {}, h('dt', { text: k }), dd); }));
@@ -669,6 +675,7 @@ function executionView(view, id, url, signal) {
     h('div', { class: 'exec-title' }, h('h1', { class: 'mono', text: id }), headBadge, h('div', { class: 'spacer' }), pill),
     factList,
     h('div', { class: 'actions' },
+      batchLink,
       h('button', { type: 'button', class: 'ghost', text: 'Download trace', title: 'Chrome Trace Event JSON: open it in Perfetto or chrome://tracing', onclick: () => downloadTrace(id).catch(err => failure(problems, err)) }),
       compareBox(id)));
   const setFact = (k, v, cls) => { const dd = facts[k]; v = String(v); if (dd.textContent !== v) dd.textContent = v; dd.className = cls || ''; };
@@ -768,7 +775,7 @@ function drawLineageGraph(box, data, rollbacks) {
   }
   // Room above the spine only for rollback arcs, below it for branches.
   const gap = 64, x0 = 30, y = rollbacks.length ? 84 : 24;
-  const W = x0 * 2 + Math.max(cps.length - 1, 1) * gap + 160, H = y + (data.branches.length ? 52 + data.branches.length * 16 : 38);
+  const W = x0 * 2 + Math.max(cps.length - 1, 1) * gap + (data.branches.length ? 160 : 20), H = y + (data.branches.length ? 52 + data.branches.length * 16 : 38);
   const pos = new Map();
   cps.forEach((c, i) => { if (!pos.has(c.id)) pos.set(c.id, x0 + i * gap); });
   const g = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Lineage of checkpoints, rollbacks, branches and forks' });
@@ -805,12 +812,20 @@ function drawLineageGraph(box, data, rollbacks) {
     g.append(svg('circle', { cx: bx, cy: by, r: 4, class: 'lg-branch-dot' }, svg('title', {}, b.message)));
   });
   // A graph wider than its box keeps showing its newest end while the run
-  // grows, unless the reader scrolled back.
-  const old = box.querySelector('.lg-scroll');
-  const atEnd = !old || old.scrollLeft + old.clientWidth >= old.scrollWidth - 4;
-  const scroller = h('div', { class: 'lg-scroll' }, g);
-  box.replaceChildren(scroller);
-  if (atEnd) scroller.scrollLeft = scroller.scrollWidth;
+  // grows, unless the reader scrolled away from it.
+  let scroller = box.querySelector('.lg-scroll');
+  if (!scroller) {
+    scroller = h('div', { class: 'lg-scroll' });
+    scroller.stickEnd = true;
+    scroller.addEventListener('scroll', () => {
+      if (!scroller.drawing) scroller.stickEnd = scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 4;
+    });
+    box.replaceChildren(scroller);
+  }
+  scroller.drawing = true;
+  scroller.replaceChildren(g);
+  if (scroller.stickEnd) scroller.scrollLeft = scroller.scrollWidth;
+  requestAnimationFrame(() => { scroller.drawing = false; });
 }
 
 // ---- compare -----------------------------------------------------------------------
@@ -871,8 +886,9 @@ function renderComparison(out, c, batch) {
   const sums = c.summary_diffs.length ? h('table', { class: 'grid sums' }, heads(['Summary', 'A', 'B', 'Δ'], ['A', 'B', 'Δ']),
     h('tbody', {}, ...c.summary_diffs.map(d => {
       const [a, b, delta] = summaryDiffValues(d);
+      const judged = WORSE_WHEN_MORE.has(d.field) ? (delta.startsWith('+') ? 'slower' : delta.startsWith('−') ? 'faster' : '') : '';
       return h('tr', {}, h('td', { text: SUMMARY_LABELS[d.field] || d.field }), h('td', { class: 'num', text: a }), h('td', { class: 'num', text: b }),
-        h('td', { class: 'num ' + (delta.startsWith('+') ? 'slower' : delta.startsWith('−') ? 'faster' : ''), text: delta }));
+        h('td', { class: 'num ' + judged, text: delta }));
     })))
     : h('p', { class: 'muted', text: 'The summaries are equal.' });
   out.replaceChildren(h('div', { class: 'cmp-cards' }, side('A', c.a), side('B', c.b)), banner);
@@ -887,6 +903,8 @@ function renderComparison(out, c, batch) {
   out.append(h('h2', { text: 'Steps, aligned by node sequence' }), steps, h('h2', { text: 'Time per node' }), nodes, h('h2', { text: 'Summary differences' }), sums);
 }
 
+// WORSE_WHEN_MORE are the summary fields whose increase is shown in red.
+const WORSE_WHEN_MORE = new Set(['duration', 'nodes_failed', 'rollbacks', 'errors']);
 const SUMMARY_LABELS = { workflow_id: 'Workflow', status: 'Status', duration: 'Duration', total_entries: 'Entries',
   nodes_executed: 'Nodes run', nodes_failed: 'Nodes failed', checkpoints_created: 'Checkpoints', rollbacks: 'Rollbacks', errors: 'Errors' };
 // summaryDiffValues renders a summary difference of GET /v1/compare (its
@@ -917,7 +935,8 @@ function batchView(view, id, url, signal) {
   document.title = id + ' · batch · wtb';
   const out = h('div');
   const pill = statusPill();
-  view.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Batch ', h('span', { class: 'mono', text: id })), h('div', { class: 'spacer' }), pill), out));
+  view.append(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Batch ', h('span', { class: 'mono', text: id })),
+    link('/executions/' + encodeURIComponent(id), 'timeline'), h('div', { class: 'spacer' }), pill), out));
   const picked = new Set();
   const render = b => {
     const s = b.summary;
