@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -321,7 +322,7 @@ func TestAuditTailServerRestart(t *testing.T) {
 
 	// Without --follow: the last 10 entries of the whole log, as text.
 	r = run(t, "", "audit", "tail", "--server", srv.base, "--token-file", tokenFile)
-	if r.code != 0 || strings.Count(r.stdout, "\n") != 10 || !strings.HasPrefix(r.stdout, "21 tail-a [") || !strings.Contains(r.stdout, "30 tail-b [") {
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 10 || !regexp.MustCompile(`^21 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z tail-a `).MatchString(r.stdout) || !strings.Contains(r.stdout, "Z tail-b ") {
 		t.Fatalf("tail: exit %d\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 
@@ -510,7 +511,7 @@ func TestAuditTailOnce(t *testing.T) {
 	if got := seqs(r); !slices.Equal(got, []int64{1401, 2101, 2801}) {
 		t.Fatalf("last 3 of rare: %v\n%s", got, r.stdout)
 	}
-	if !strings.HasPrefix(r.stdout, "1401 [") || !strings.Contains(r.stdout, "(node: node-1400)") {
+	if !regexp.MustCompile(`^1401 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z [^ ]+ Node 'n' started \(node: node-1400\)\n`).MatchString(r.stdout) {
 		t.Fatalf("text form %q", r.stdout)
 	}
 	r = mustRun(t, "", "audit", "tail", "--db", db, "--execution", "rare", "-n", "100")

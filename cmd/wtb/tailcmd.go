@@ -78,10 +78,11 @@ they are recorded, in seq order, each once, until interrupted (Ctrl-C).
 --after SEQ prints every entry after that seq instead of the last ones (a
 script that saved the last seq it saw resumes there).
 
-Each entry is one line: its seq, its execution (without --execution) and the
-timeline's text ([time] icon message (node) [duration], and the error on a
-second line); --json prints the entries as audit export does, one JSON
-object per line.
+Each entry is one line: its seq, its time (UTC, or the local zone with
+--local), its execution (without --execution), then as in the timeline an
+icon, the message, the node and the duration, and the error on a second
+line; --json prints the entries as audit export does, one JSON object per
+line.
 
 Entries come from a database (--db PATH or --store URL, as for the other
 commands; read only) or from a running wtb serve (--server URL, env
@@ -178,7 +179,7 @@ func runAuditTail(cmd *cobra.Command, _ []string) error {
 		src = &tailStore{st: st, poll: fl.poll, stderr: cmd.ErrOrStderr()}
 	}
 	w := bufio.NewWriter(cmd.OutOrStdout())
-	p := &tailPrinter{w: w, json: fl.json, execution: fl.execution}
+	p := &tailPrinter{w: w, json: fl.json, execution: fl.execution, loc: displayLocation()}
 	return tail(cmd.Context(), src, p, fl.execution, fl.lines, afterGiven, fl.after, fl.follow)
 }
 
@@ -320,6 +321,40 @@ type tailPrinter struct {
 	json      bool
 	execution string // tail of one execution: no execution column
 	last      int64  // the last seq printed while following
+	loc       *time.Location
+	buf       []byte
+}
+
+// appendTailLine appends the text line of an entry: seq, time with its
+// date and zone, execution (when withExec), then the timeline's icon,
+// message, node and duration, and the error on a second line.
+func appendTailLine(b []byte, e *audit.Entry, withExec bool, loc *time.Location) []byte {
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, ' ')
+	b = e.Timestamp.In(loc).AppendFormat(b, "2006-01-02 15:04:05.000Z07:00")
+	if withExec {
+		b = append(b, ' ')
+		b = append(b, dash(e.ExecutionID)...)
+	}
+	b = append(b, ' ')
+	b = append(b, e.Severity.Icon()...)
+	b = append(b, ' ')
+	b = append(b, e.Message...)
+	if e.NodeID != "" {
+		b = append(b, " (node: "...)
+		b = append(b, e.NodeID...)
+		b = append(b, ')')
+	}
+	if e.DurationMS != nil && *e.DurationMS != 0 {
+		b = append(b, " ["...)
+		b = strconv.AppendFloat(b, *e.DurationMS, 'f', 1, 64)
+		b = append(b, "ms]"...)
+	}
+	if e.Error != "" {
+		b = append(b, "\n    Error: "...)
+		b = append(b, e.Error...)
+	}
+	return b
 }
 
 func (p *tailPrinter) print(e audit.Entry) error {
@@ -330,13 +365,8 @@ func (p *tailPrinter) print(e audit.Entry) error {
 		}
 		p.w.Write(b)
 	} else {
-		p.w.WriteString(strconv.FormatInt(e.Seq, 10))
-		p.w.WriteByte(' ')
-		if p.execution == "" {
-			p.w.WriteString(dash(e.ExecutionID))
-			p.w.WriteByte(' ')
-		}
-		p.w.WriteString(e.Format())
+		p.buf = appendTailLine(p.buf[:0], &e, p.execution == "", p.loc)
+		p.w.Write(p.buf)
 	}
 	if err := p.w.WriteByte('\n'); err != nil {
 		return fmt.Errorf("writing: %w", err)
