@@ -35,6 +35,30 @@ func cloudEventDoc(raw []byte) (string, []byte, *apiError) {
 	if err := json.Unmarshal(raw, &ce); err != nil {
 		return "", nil, newError(http.StatusBadRequest, CodeMalformedJSON, "CloudEvent: "+err.Error())
 	}
+	return ce.doc()
+}
+
+// binaryCloudEvent reads a CloudEvent in binary mode: its attributes in
+// ce-* headers, its data the body (JSON). ok is false when the request
+// is not one (it has no ce-specversion header).
+func binaryCloudEvent(h http.Header, media string, body []byte) (ce cloudEvent, ok bool) {
+	ce.SpecVersion = h.Get("Ce-Specversion")
+	if ce.SpecVersion == "" {
+		return ce, false
+	}
+	ce.Type = h.Get("Ce-Type")
+	ce.Source = h.Get("Ce-Source")
+	ce.ID = h.Get("Ce-Id")
+	ce.Time = h.Get("Ce-Time")
+	ce.Subject = h.Get("Ce-Subject")
+	ce.DataContentType = media
+	ce.Data = body
+	return ce, true
+}
+
+// doc turns a CloudEvent into the wire name and event document (see
+// cloudEventDoc).
+func (ce *cloudEvent) doc() (string, []byte, *apiError) {
 	invalid := func(msg string) *apiError {
 		return newError(http.StatusUnprocessableEntity, CodeInvalidEvent, "CloudEvent: "+msg)
 	}
@@ -141,7 +165,7 @@ func hasExecutionID(t *event.Type) bool {
 	return ok
 }
 
+// quoteString quotes s as a JSON string, without escaping <, > and &.
 func quoteString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	return string(marshalText(s))
 }

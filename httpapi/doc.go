@@ -11,7 +11,15 @@
 //     format of package event;
 //   - application/x-ndjson: one event per line (blank lines ignored);
 //   - application/cloudevents+json: one CloudEvent in structured mode;
-//   - application/cloudevents-batch+json: an array of CloudEvents.
+//   - application/cloudevents-batch+json: an array of CloudEvents;
+//   - application/json with a ce-specversion header: one CloudEvent in
+//     binary mode, its attributes in ce-* headers (ce-type, ce-id,
+//     ce-source, ce-time, ce-subject) and its data the body.
+//
+// A malformed document's error says what to do for the usual mistakes:
+// several JSON documents sent as application/json (send NDJSON), and NaN
+// or Infinity, which JSON does not have (Python writes them unless
+// allow_nan=False).
 //
 // A CloudEvent's type is "wtb." followed by the event's wire name, its id
 // the event_id, its time the timestamp, its subject the execution id and

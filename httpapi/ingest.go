@@ -27,7 +27,8 @@ const (
 type doc struct {
 	raw  []byte
 	ce   bool
-	line int // NDJSON line number, 0 otherwise
+	bin  *cloudEvent // a binary-mode CloudEvent (raw is empty)
+	line int         // NDJSON line number, 0 otherwise
 }
 
 // IngestResult is the answer of POST /v1/events.
@@ -42,6 +43,10 @@ type IngestResult struct {
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError {
 	ct := r.Header.Get("Content-Type")
 	media, _, err := mime.ParseMediaType(ct)
+	if r.Header.Get("Ce-Specversion") != "" && media != MediaJSON {
+		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q: a binary-mode CloudEvent (ce-specversion header) carries its data as %s", ct, MediaJSON))
+	}
 	if ct == "" || err != nil {
 		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			fmt.Sprintf("Content-Type %q: send %s, %s, %s or %s", ct, MediaJSON, MediaNDJSON, MediaCloudEvent, MediaCloudEventsBatch))
@@ -58,8 +63,10 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) *apiError 
 	if e != nil {
 		return e
 	}
-	docs, e := s.split(media, body)
-	if e != nil {
+	var docs []doc
+	if ce, ok := binaryCloudEvent(r.Header, media, body); ok {
+		docs = []doc{{ce: true, bin: &ce}}
+	} else if docs, e = s.split(media, body); e != nil {
 		return e
 	}
 	events := make([]event.Event, len(docs))
@@ -257,7 +264,16 @@ func decodeDoc(d *doc, i int) (event.Event, *apiError) {
 		err error
 	)
 	if d.ce {
-		wire, raw, e := cloudEventDoc(d.raw)
+		var (
+			wire string
+			raw  []byte
+			e    *apiError
+		)
+		if d.bin != nil {
+			wire, raw, e = d.bin.doc()
+		} else {
+			wire, raw, e = cloudEventDoc(d.raw)
+		}
 		if e != nil {
 			e.message = where + ": " + e.message
 			e.index = i
@@ -268,7 +284,13 @@ func decodeDoc(d *doc, i int) (event.Event, *apiError) {
 		ev, err = event.Decode(d.raw)
 	}
 	if err != nil {
-		return nil, decodeError(err, where, i)
+		e := decodeError(err, where, i)
+		if e.code == CodeMalformedJSON {
+			if hint := decodeHint(d); hint != "" {
+				e.message += ": " + hint
+			}
+		}
+		return nil, e
 	}
 	return ev, nil
 }

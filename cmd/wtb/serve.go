@@ -151,7 +151,7 @@ func init() {
 	f.DurationVar(&serveFlags.firstWriteTimeout, "first-write-timeout", httpapi.DefaultFirstWriteTimeout, "time a new stream's client has to take its greeting and first page (env "+envFirstWriteTimeout+")")
 	f.DurationVar(&serveFlags.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time a client has to take one answer or stream write (env "+envWriteTimeout+")")
 	f.DurationVar(&serveFlags.shutdownTimeout, "shutdown-timeout", httpapi.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long requests in flight may finish before their connections are closed; draining the recorder has the same bound again (env "+envShutdownTimeout+")")
-	f.Int64Var(&serveFlags.lingerBytes, "linger-bytes", httpapi.DefaultLingerBytes, "bytes of a refused request's body read and discarded after the error answer, so that the client reads it (env "+envLingerBytes+")")
+	sizeVar(f, &serveFlags.lingerBytes, "linger-bytes", httpapi.DefaultLingerBytes, "how much of a refused request's body is read and discarded after the error answer, so that the client reads the answer (env "+envLingerBytes+")")
 	f.DurationVar(&serveFlags.lingerTimeout, "linger-timeout", httpapi.DefaultLingerTimeout, "time spent at most reading and discarding a refused request's body (env "+envLingerTimeout+")")
 	f.DurationVar(&serveFlags.failFastWindow, "fail-fast-window", httpapi.DefaultFailFastWindow, "after a failed write to the store, how long ingest answers 503 at once before it tries again (env "+envFailFastWindow+")")
 	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
