@@ -99,7 +99,7 @@ func outlineOf(entries []audit.Entry) outline {
 	return o
 }
 
-var durationRE = regexp.MustCompile(`^\[[0-9:.]+\] (.*?)( \[[0-9.]+ms\])?$`)
+var durationRE = regexp.MustCompile(`^\[[0-9:.TZ+-]+\] (.*?)( \[[0-9.]+ms\])?$`)
 
 // timelineNodes returns the timeline's execution and node lines without
 // their times and durations.
@@ -169,6 +169,11 @@ func TestLangGraphJSProducers(t *testing.T) {
 	}
 	if want := map[string]int{"agent": 2, "tools": 1, "report": 2}; !mapsEqual(outlines[0].starts, want) {
 		t.Errorf("node starts %v, want %v", outlines[0].starts, want)
+	}
+	for i, tl := range timelines {
+		if len(tl) < len(wantOutcomes) {
+			t.Fatalf("run %d: %d timeline lines read, want at least %d (has the timeline's format changed?)", i, len(tl), len(wantOutcomes))
+		}
 	}
 	if !slices.Equal(timelines[0], timelines[1]) {
 		t.Errorf("timelines differ:\nstream:\n  %s\notlp:\n  %s", strings.Join(timelines[0], "\n  "), strings.Join(timelines[1], "\n  "))
