@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +105,7 @@ func parseLine(line []byte) (audit.Entry, error) {
 
 // reportInvalid writes one invalid line's number and reason.
 func reportInvalid(w io.Writer, name string, num int, err error) {
-	fmt.Fprintf(w, "%s:%d: %s\n", name, num, oneLine(err.Error()))
+	fmt.Fprintf(w, "%s: %s\n", lineRef(name, num), oneLine(err.Error()))
 }
 
 // runImport imports the events of the file name ("-": stdin) into the store t.
@@ -152,15 +153,27 @@ func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool
 			src = io.TeeReader(in, spool)
 			seeker = spool
 		}
+		src, isArray, err := importInput(src)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", display, err)
+		}
+		label := display
+		if isArray {
+			label += arrayElement
+		}
 		prog.phase = "validating"
-		lines, invalid, err := validate(ctx, src, display, errOut, prog)
+		lines, invalid, err := validate(ctx, src, label, errOut, prog)
 		prog.done()
 		if err != nil {
 			return err
 		}
 		if invalid > 0 {
-			return fmt.Errorf("%s: %d of %d lines invalid (reported above); nothing imported (--skip-invalid imports the %d valid lines)",
-				display, invalid, lines, lines-invalid)
+			unit := "lines"
+			if isArray {
+				unit = "elements of the JSON array"
+			}
+			return fmt.Errorf("%s: %d of %d %s invalid (reported above); nothing imported (--skip-invalid imports the %d valid ones)",
+				display, invalid, lines, unit, lines-invalid)
 		}
 		if _, err := seeker.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("import: rereading %s: %w", display, err)
@@ -168,14 +181,26 @@ func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool
 		in = seeker
 	}
 
+	in, isArray, err := importInput(in)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", display, err)
+	}
+	label := display
+	if isArray {
+		label += arrayElement
+	}
 	prog.phase = "importing"
-	err = load(ctx, st, in, display, errOut, prog, &stats)
+	err = load(ctx, st, in, label, errOut, prog, &stats)
 	prog.done()
 	summary := fmt.Sprintf("imported %d, duplicates %d", stats.imported, stats.duplicates)
 	if stats.invalid > 0 {
 		summary += fmt.Sprintf(", invalid lines skipped %d", stats.invalid)
 	}
 	if err != nil {
+		var ae *arrayError
+		if errors.As(err, &ae) {
+			err = ae
+		}
 		return fmt.Errorf("%s: %s before failing: %w; running the import again records only what is missing", display, summary, err)
 	}
 	if stats.imported == 0 && stats.duplicates > 0 {
@@ -198,6 +223,10 @@ func validate(ctx context.Context, r io.Reader, name string, errOut io.Writer, p
 		return nil
 	})
 	if err != nil {
+		var ae *arrayError
+		if errors.As(err, &ae) {
+			return lines, invalid, fmt.Errorf("%s: %w; nothing imported", strings.TrimSuffix(name, arrayElement), ae)
+		}
 		return lines, invalid, fmt.Errorf("validating %s: %w; nothing imported", name, err)
 	}
 	return lines, invalid, nil
