@@ -105,7 +105,7 @@ func parseLine(line []byte) (audit.Entry, error) {
 
 // reportInvalid writes one invalid line's number and reason.
 func reportInvalid(w io.Writer, name string, num int, err error) {
-	fmt.Fprintf(w, "%s: %s\n", lineRef(name, num), oneLine(err.Error()))
+	fmt.Fprintf(w, "%s: %s\n", lineRef(name, num), userMessage(err))
 }
 
 // runImport imports the events of the file name ("-": stdin) into the store t.
