@@ -211,6 +211,7 @@ func loadEvents(seed string, n int) []event.Event {
 func runJetStream(ctx context.Context, cfg clusterConfig, out io.Writer) error {
 	fmt.Fprintf(out, "jetstream: %d events, %d publishers, batches of %d; NATS %s, PostgreSQL %s\n",
 		cfg.events, cfg.publishers, cfg.batch, cfg.nats, cfg.store)
+	fmt.Fprintf(out, "load average before: %s", loadavg())
 	fmt.Fprintf(out, "%-10s %14s %14s %12s\n", "instances", "published/s", "recorded/s", "seconds")
 	counts := []int{1}
 	if cfg.instances != 1 {
@@ -221,7 +222,7 @@ func runJetStream(ctx context.Context, cfg clusterConfig, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%-10d %14.0f %14.0f %12.2f\n", n, pub, rec, secs)
+		fmt.Fprintf(out, "%-10d %14.0f %14.0f %12.2f   %s\n", n, pub, rec, secs, cpuLine)
 	}
 	return nil
 }
@@ -251,8 +252,14 @@ func jetstreamRun(ctx context.Context, cfg clusterConfig, n int) (pubRate, recRa
 			in.stop()
 		}
 	}()
+	appName := "wtbload_" + id
+	natsPids := pidsNamed("nats-server")
+	natsBefore := time.Duration(0)
+	for _, p := range natsPids {
+		natsBefore += procCPU(p)
+	}
 	for range n {
-		in, err := startInstance(cfg.wtb, "--store", withSchema(cfg.store, schema), "--nats", cfg.nats,
+		in, err := startInstance(cfg.wtb, "--store", withParam(withSchema(cfg.store, schema), "application_name", appName), "--nats", cfg.nats,
 			"--nats-stream", stream, "--nats-subjects", scfg.SubjectPrefix, "--nats-max-age", "1h")
 		if err != nil {
 			return 0, 0, 0, err
@@ -267,6 +274,14 @@ func jetstreamRun(ctx context.Context, cfg clusterConfig, n int) (pubRate, recRa
 	countQ := "SELECT n FROM " + pgx.Identifier{schema, "entry_count"}.Sanitize()
 
 	evs := loadEvents("js"+id, cfg.events)
+	for _, ev := range evs { // encode once before the clock starts, as producers do
+		_ = ev.EventID()
+	}
+	var wtbBefore time.Duration
+	for _, in := range insts {
+		wtbBefore += procCPU(in.cmd.Process.Pid)
+	}
+	selfBefore := selfCPU()
 	pubs := make([]*jetstream.Publisher, cfg.publishers)
 	for i := range pubs {
 		pc, err := jetstream.Connect(cfg.nats, "wtbload", false, quiet)
@@ -317,7 +332,45 @@ func jetstreamRun(ctx context.Context, cfg clusterConfig, n int) (pubRate, recRa
 		time.Sleep(10 * time.Millisecond)
 	}
 	all := time.Since(start)
+	// CPU spent per event by each party, read before the instances stop.
+	var wtbCPU, pgCPU, natsCPU time.Duration
+	for _, in := range insts {
+		wtbCPU += procCPU(in.cmd.Process.Pid)
+	}
+	wtbCPU -= wtbBefore
+	rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", appName)
+	if err == nil {
+		for rows.Next() {
+			var pid int
+			if rows.Scan(&pid) == nil {
+				pgCPU += procCPU(pid)
+			}
+		}
+		rows.Close()
+	}
+	for _, p := range natsPids {
+		natsCPU += procCPU(p)
+	}
+	natsCPU -= natsBefore
+	pubCPU := selfCPU() - selfBefore
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.1f", float64(d.Microseconds())/float64(len(evs)))
+	}
+	cpuLine = fmt.Sprintf("CPU µs/event: publisher %s, nats-server %s, wtb instances %s, PostgreSQL backends %s",
+		per(pubCPU), per(natsCPU), per(wtbCPU), per(pgCPU))
 	return float64(len(evs)) / pubDone.Seconds(), float64(len(evs)) / all.Seconds(), all.Seconds(), nil
+}
+
+// cpuLine is the CPU account of the last jetstream run.
+var cpuLine string
+
+// withParam sets a query parameter of a URL.
+func withParam(dsn, k, v string) string {
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // latencies collects the live delivery latencies of one SSE client.
@@ -506,4 +559,57 @@ func followLatency(ctx context.Context, base, seed string, acked []atomic.Int64,
 		l.got++
 		l.mu.Unlock()
 	}
+}
+
+// loadavg is the first line of /proc/loadavg.
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return string(b)
+}
+
+// clockTicks is the kernel's USER_HZ: /proc CPU times are in these.
+const clockTicks = 100
+
+// procCPU returns the CPU time (user + system) a process has used, from
+// /proc/PID/stat; 0 when it cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces) start after ") ".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// pidsNamed returns the processes whose command is name.
+func pidsNamed(name string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(b)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// selfCPU is the CPU time of this process.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
