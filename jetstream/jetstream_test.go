@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,10 @@ import (
 	"github.com/wtbdev/wtb/jetstream/jstest"
 )
 
+// quiet drops the logs of connections and consumers: the tests check
+// outcomes, and a restart test would print pages of reconnection lines.
+var quiet = slog.New(slog.DiscardHandler)
+
 // testStream is a stream configuration with a name and subjects of the
 // test's own.
 func testStream(t testing.TB) jetstream.StreamConfig {
@@ -33,7 +38,7 @@ func testStream(t testing.TB) jetstream.StreamConfig {
 // connect connects to url, closed when t ends.
 func connect(t testing.TB, url string) *nats.Conn {
 	t.Helper()
-	nc, err := jetstream.Connect(url, t.Name(), false, nil)
+	nc, err := jetstream.Connect(url, t.Name(), false, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +76,9 @@ func recorder(t testing.TB) (*audit.Recorder, audit.Store) {
 // (before the recorder closes).
 func startConsumer(t testing.TB, nc *nats.Conn, rec jetstream.Recorder, opts jetstream.ConsumerOptions) *jetstream.Consumer {
 	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quiet
+	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 20 * time.Millisecond
 	}
@@ -197,7 +205,7 @@ func TestPublishAndConsume(t *testing.T) {
 	nc := connect(t, srv.URL())
 	cfg := testStream(t)
 	ctx := context.Background()
-	pub, err := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix})
+	pub, err := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +254,7 @@ func TestConsumeInvalidMessage(t *testing.T) {
 	if _, err := jetstream.EnsureStream(ctx, js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix})
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix})
 	evs := events("inv", 10)
 	if _, err := pub.PublishBatch(ctx, evs[:5]); err != nil {
 		t.Fatal(err)
@@ -280,7 +288,7 @@ func TestPublishWhileNATSDown(t *testing.T) {
 	if _, err := jetstream.EnsureStream(context.Background(), js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix,
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix,
 		RetryFor: 1500 * time.Millisecond, RetryBackoff: 50 * time.Millisecond, AckTimeout: 200 * time.Millisecond})
 	srv.Stop()
 	start := time.Now()
@@ -301,7 +309,7 @@ func TestNATSRestartMidPublish(t *testing.T) {
 	srv := jstest.Start(t)
 	nc := connect(t, srv.URL())
 	cfg := testStream(t)
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix,
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix,
 		RetryFor: 60 * time.Second, RetryBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, AckTimeout: time.Second})
 	js, _ := njs.New(nc)
 	if _, err := jetstream.EnsureStream(context.Background(), js, cfg); err != nil {
@@ -356,7 +364,7 @@ func TestBridge(t *testing.T) {
 	if _, err := jetstream.EnsureStream(context.Background(), js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix})
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix})
 	b := bus.New()
 	br := jetstream.NewBridge(b, pub)
 	for range 1000 {
@@ -408,7 +416,7 @@ func TestRealNATS(t *testing.T) {
 	if _, err := jetstream.EnsureStream(ctx, js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix})
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix})
 	evs := events("real", 3000)
 	if n, err := pub.PublishBatch(ctx, evs); err != nil || n != len(evs) {
 		t.Fatalf("PublishBatch = %d, %v", n, err)
@@ -433,7 +441,7 @@ func TestPublishStreamFull(t *testing.T) {
 	if _, err := jetstream.EnsureStream(context.Background(), js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix,
+	pub, _ := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quiet, SubjectPrefix: cfg.SubjectPrefix,
 		RetryFor: 500 * time.Millisecond, RetryBackoff: 50 * time.Millisecond})
 	n, err := pub.PublishBatch(context.Background(), events("full", 15))
 	if n != 10 || !errors.Is(err, jetstream.ErrNotAcknowledged) || !strings.Contains(err.Error(), "stream full") {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +31,9 @@ import (
 	"github.com/wtbdev/wtb/postgres"
 	"github.com/wtbdev/wtb/postgres/pgtest"
 )
+
+// quietLog drops the logs of the in-process services of these tests.
+var quietLog = slog.New(slog.DiscardHandler)
 
 // natsStream is a stream configuration of the test's own.
 func natsStream(t testing.TB, name string) jetstream.StreamConfig {
@@ -102,12 +106,12 @@ func genEvents(seed string, n int) []event.Event {
 // publisher returns a Publisher to url for cfg's stream, which it creates.
 func publisher(t *testing.T, url string, cfg jetstream.StreamConfig, retryFor time.Duration) (*jetstream.Publisher, *nats.Conn) {
 	t.Helper()
-	nc, err := jetstream.Connect(url, t.Name(), true, nil)
+	nc, err := jetstream.Connect(url, t.Name(), true, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	pub, err := jetstream.NewPublisher(nc, jetstream.PublisherOptions{SubjectPrefix: cfg.SubjectPrefix, RetryFor: retryFor,
+	pub, err := jetstream.NewPublisher(nc, jetstream.PublisherOptions{Logger: quietLog, SubjectPrefix: cfg.SubjectPrefix, RetryFor: retryFor,
 		RetryBackoff: 50 * time.Millisecond, MaxBackoff: time.Second, AckTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -303,18 +307,18 @@ type consumerInstance struct {
 
 func startConsumerInstance(t *testing.T, st audit.Store, natsURL string, cfg jetstream.StreamConfig) *consumerInstance {
 	t.Helper()
-	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{Recorder: audit.RecorderOptions{
+	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{Logger: quietLog, RequestLogLevel: httpapi.RequestLogOff, Recorder: audit.RecorderOptions{
 		MaxRetries: 2, RetryBackoff: 20 * time.Millisecond, AppendTimeout: 5 * time.Second}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := jetstream.Connect(natsURL, t.Name(), true, nil)
+	nc, err := jetstream.Connect(natsURL, t.Name(), true, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cons, err := jetstream.StartConsumer(nc, srv.Recorder(), jetstream.ConsumerOptions{Stream: cfg, AckWait: 5 * time.Second,
 		RetryBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, MetricsInterval: 100 * time.Millisecond,
-		Registerer: srv.Registry()})
+		Registerer: srv.Registry(), Logger: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}
