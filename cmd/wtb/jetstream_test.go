@@ -397,12 +397,39 @@ func TestPostgresDownBacklog(t *testing.T) {
 				t.Fatal("no failed commit counted while PostgreSQL was down")
 			}
 			t.Logf("backlog while PostgreSQL is down: %d messages; consumer %+v", info.State.Msgs, inst.cons.Stats())
+			waitGauge(t, inst.srv, "wtb_jetstream_consumer_lag", func(v float64) bool { return v >= 9*per })
+			waitGauge(t, inst.srv, "wtb_jetstream_backlog_age_seconds", func(v float64) bool { return v > 0 })
 			cl.Start()
 		}
 	}
 	waitCount(t, st, int64(len(all)), 2*time.Minute)
 	checkRecorded(t, st, all, all)
+	waitGauge(t, inst.srv, "wtb_jetstream_consumer_lag", func(v float64) bool { return v == 0 })
+	waitGauge(t, inst.srv, "wtb_jetstream_backlog_age_seconds", func(v float64) bool { return v == 0 })
 	t.Logf("consumer %+v", inst.cons.Stats())
+}
+
+// waitGauge waits until the server's gauge name satisfies ok.
+func waitGauge(t *testing.T, srv *httpapi.Server, name string, ok func(float64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last float64
+	for time.Now().Before(deadline) {
+		mfs, err := srv.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+				last = mf.GetMetric()[0].GetGauge().GetValue()
+				if ok(last) {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("metric %s stayed at %v", name, last)
 }
 
 // With NATS down, HTTP ingest goes on; the consumer catches up once NATS
