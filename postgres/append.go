@@ -126,19 +126,21 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 	defer pc.Release() // the pool discards a connection left inside a transaction
 	c := pc.Conn()
 	committed := false
+	led := s.led.begin() // the Merkle tree's part (nil when off)
 	defer func() {
 		if !committed && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 			c.Exec(rctx, "ROLLBACK") //nolint:errcheck // best effort, see Release
 			cancel()
 		}
+		led.end(committed)
 	}()
 
 	var seqs []int64
 	if s.mode == modeStaging {
-		seqs, err = s.appendStaging(ctx, c, entries, unique)
+		seqs, err = s.appendStaging(ctx, c, entries, unique, led)
 	} else {
-		seqs, err = s.appendDirect(ctx, c, entries, unique, check)
+		seqs, err = s.appendDirect(ctx, c, entries, unique, check, led)
 	}
 	if err != nil {
 		return nil, err
@@ -158,9 +160,16 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 	// COMMIT in one pipeline (an error skips the rest; the deferred
 	// ROLLBACK follows).
 	var tag pgconn.CommandTag
-	if up := deltaArgs(entries, unique, seqs); up != nil {
-		var b pgx.Batch
-		b.Queue(s.q.upsertExecs, up...)
+	var b pgx.Batch
+	if led != nil {
+		if err := led.finish(&b); err != nil { // the tree's tiles and head
+			return nil, fmt.Errorf("tree: %w", err)
+		}
+	}
+	if up := deltaArgs(entries, unique, seqs); up != nil || b.Len() > 0 {
+		if up != nil {
+			b.Queue(s.q.upsertExecs, up...)
+		}
 		b.Queue(s.q.countAndCommit + strconv.Itoa(recorded))
 		b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error { tag = ct; return nil })
 		if err := c.SendBatch(ctx, &b).Close(); err != nil {
@@ -192,7 +201,7 @@ func (s *Store) queueLock(b *pgx.Batch) {
 // takes its own snapshot, so the check sees every commit made before the
 // lock was granted. Unchecked, a row whose event id exists fails the COPY
 // with errRecordedAlready.
-func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, check bool) ([]int64, error) {
+func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, check bool, led *ledgerTx) ([]int64, error) {
 	var (
 		dups  []string
 		base  int64
@@ -200,6 +209,9 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	)
 	batch.Queue("BEGIN")
 	s.queueLock(&batch)
+	if led != nil {
+		led.queue(&batch)
+	}
 	if check {
 		ids := make([]string, len(unique))
 		for k, i := range unique {
@@ -223,6 +235,11 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	if err := results.Close(); err != nil {
 		return nil, fmt.Errorf("lock, check and reserve: %w", err)
 	}
+	if led != nil {
+		if _, err := led.lock(ctx, c, -1); err != nil {
+			return nil, err
+		}
+	}
 	seqs := make([]int64, len(unique))
 	rows := unique
 	if len(dups) > 0 {
@@ -240,6 +257,17 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	if len(rows) == 0 {
 		return seqs, nil
 	}
+	// rows is unique without the duplicates, in order: the j-th of them gets base+j+1.
+	j := 0
+	for k, i := range unique {
+		if j < len(rows) && rows[j] == i {
+			j++
+			seqs[k] = base + int64(j)
+		}
+	}
+	if led != nil {
+		led.hashAhead(entries, unique, seqs) // while the rows go in
+	}
 	if s.mode == modeInsert {
 		src := &rowSource{entries: entries, rows: rows, base: base, row: make([]any, len(entryInsertColumns))}
 		if err := insertRows(ctx, c, s.q.entries, entryInsertColumns, src); err != nil {
@@ -252,14 +280,6 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 		cs.setSeqs(base)
 		if err := cs.send(ctx, c, s.q.copy); err != nil {
 			return nil, fmt.Errorf("copy: %w", recordedAlready(err))
-		}
-	}
-	// rows is unique without the duplicates, in order: the j-th of them got base+j+1.
-	j := 0
-	for k, i := range unique {
-		if j < len(rows) && rows[j] == i {
-			j++
-			seqs[k] = base + int64(j)
 		}
 	}
 	return seqs, nil
@@ -281,7 +301,7 @@ func recordedAlready(err error) error {
 // the connection's temporary staging table outside the lock, then, under
 // the lock, one INSERT ... SELECT ... ON CONFLICT (event_id) DO NOTHING
 // RETURNING seq that reserves the seqs and moves the rows.
-func (s *Store) appendStaging(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int) ([]int64, error) {
+func (s *Store) appendStaging(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, led *ledgerTx) ([]int64, error) {
 	var batch pgx.Batch
 	batch.Queue("BEGIN")
 	batch.Queue(createStaging)
@@ -298,11 +318,19 @@ func (s *Store) appendStaging(ctx context.Context, c *pgx.Conn, entries []audit.
 	)
 	batch = pgx.Batch{}
 	s.queueLock(&batch)
+	if led != nil {
+		led.queue(&batch)
+	}
 	batch.Queue(s.q.insertStaged, len(unique), s.q.seqName).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&base, &assigned)
 	})
 	if err := c.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, fmt.Errorf("lock and insert: %w", err)
+	}
+	if led != nil {
+		if _, err := led.lock(ctx, c, -1); err != nil {
+			return nil, err
+		}
 	}
 	seqs := make([]int64, len(unique))
 	for _, seq := range assigned {
@@ -311,6 +339,9 @@ func (s *Store) appendStaging(ctx context.Context, c *pgx.Conn, entries []audit.
 			return nil, fmt.Errorf("insert returned seq %d outside the reserved block %d..%d", seq, base+1, base+int64(len(seqs)))
 		}
 		seqs[k] = seq
+	}
+	if led != nil {
+		led.hashAhead(entries, unique, seqs)
 	}
 	return seqs, nil
 }

@@ -72,6 +72,10 @@ type Options struct {
 	// one ErrSchemaOutdated) and the sessions are read-only, so Append
 	// fails.
 	ReadOnly bool
+	// NoLedger turns the Merkle tree off: Append writes no leaves and
+	// Redact and Prune fail. Only for measuring what the tree costs; the
+	// next Open with the tree on adds the missing leaves.
+	NoLedger bool
 }
 
 // Store is an audit.Store on PostgreSQL, safe for concurrent use by many
@@ -84,6 +88,7 @@ type Store struct {
 
 	appendKey int64
 	q         queries
+	led       pgLedger // the Merkle tree's writer side
 
 	// expectDuplicates is set after a batch with duplicates: the next
 	// batches check for them first (see appendTx).
@@ -211,9 +216,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		maxBatch:  DefaultMaxBatch,
 		appendKey: lockKey("append", schema),
 		q:         newQueries(schema),
+		led:       pgLedger{off: opts.NoLedger || opts.ReadOnly, q: newLedgerQueries(schema)},
 	}
 	if opts.MaxBatch > 0 {
 		s.maxBatch = opts.MaxBatch
+	}
+	if !s.led.off {
+		if err := s.backfill(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -247,6 +247,9 @@ func TestAppendSeqFollowsCommitOrder(t *testing.T) {
 			ctx := testCtx(t)
 			s := openSchema(t, dsn, schema, Options{})
 			s.noAppendLock = tc.noLock
+			// The Merkle tree follows the order the append lock gives: it
+			// is off when the lock is.
+			s.led.off = tc.noLock
 
 			held := make(chan struct{})
 			release := make(chan struct{})

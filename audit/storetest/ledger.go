@@ -53,6 +53,10 @@ type LedgerStore struct {
 	ledger.Store
 	// Tamper begins a tampering transaction.
 	Tamper func(ctx context.Context) (Tamper, error)
+	// Parallel is how many tampering transactions may be open at once
+	// (default 1): a server store takes several, each on a connection of
+	// its own, to sweep the rows sooner.
+	Parallel int
 }
 
 // RunLedger runs the ledger's conformance suite against the stores made by

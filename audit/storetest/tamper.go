@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,46 +166,89 @@ func testTamperEveryRow(t *testing.T, s LedgerStore) {
 	start = time.Now()
 	far := all[len(all)-1].Seq + 1_000_000
 	cases := tamperCases(columns)
-	runs, failures := 0, 0
+	var rows []int
 	for p := range all {
 		boundary := p%ledger.TileWidth <= 1 || p%ledger.TileWidth == ledger.TileWidth-1 ||
 			p%tamperCheckpointEvery <= 2 || p%tamperCheckpointEvery == tamperCheckpointEvery-1 || p >= len(all)-3
-		if p%TamperStride != 0 && !boundary {
-			continue
+		if p%TamperStride == 0 || boundary {
+			rows = append(rows, p)
 		}
-		var from *ledger.Head
-		for i := range heads {
-			if heads[i].Size+2 <= uint64(p) {
-				from = &heads[i]
-			}
-		}
-		for _, c := range cases {
-			runs++
-			tx := beginTamper(t, s)
-			if err := c.apply(ctx, tx, all, p, far); err != nil {
-				tx.Rollback()
-				t.Fatalf("%s at seq %d: %v", c.name, all[p].Seq, err)
-			}
-			r, err := ledger.Verify(ctx, tx, ledger.VerifyOptions{From: from, StopAtFirst: true})
-			if rerr := tx.Rollback(); rerr != nil {
-				t.Fatalf("rollback: %v", rerr)
-			}
-			if err != nil {
-				t.Fatalf("%s at seq %d: Verify: %v", c.name, all[p].Seq, err)
-			}
-			kind, seq := c.want(all, p, far)
-			if f := r.First(); f == nil || f.Kind != kind || f.Seq != seq {
-				failures++
-				if failures <= 20 {
-					t.Errorf("%s at seq %d: first finding %v; want %s at seq %d", c.name, all[p].Seq, describe(f), kind, seq)
+	}
+	var (
+		mu       sync.Mutex
+		runs     int
+		failures int
+	)
+	// sweep runs every case on the rows given, one transaction at a time.
+	sweep := func(rows []int) {
+		for _, p := range rows {
+			var from *ledger.Head
+			for i := range heads {
+				if heads[i].Size+2 <= uint64(p) {
+					from = &heads[i]
 				}
+			}
+			for _, c := range cases {
+				tx, err := s.Tamper(ctx)
+				if err != nil {
+					t.Errorf("begin tampering: %v", err)
+					return
+				}
+				if err := c.apply(ctx, tx, all, p, far+int64(p)*16); err != nil {
+					tx.Rollback()
+					t.Errorf("%s at seq %d: %v", c.name, all[p].Seq, err)
+					return
+				}
+				r, err := ledger.Verify(ctx, tx, ledger.VerifyOptions{From: from, StopAtFirst: true})
+				if rerr := tx.Rollback(); rerr != nil {
+					t.Errorf("rollback: %v", rerr)
+					return
+				}
+				if err != nil {
+					t.Errorf("%s at seq %d: Verify: %v", c.name, all[p].Seq, err)
+					return
+				}
+				kind, seq := c.want(all, p, far+int64(p)*16)
+				mu.Lock()
+				runs++
+				if f := r.First(); f == nil || f.Kind != kind || f.Seq != seq {
+					failures++
+					if failures <= 20 {
+						t.Errorf("%s at seq %d: first finding %v; want %s at seq %d", c.name, all[p].Seq, describe(f), kind, seq)
+					}
+				}
+				mu.Unlock()
 			}
 		}
 	}
+	// With several transactions at once, each takes a block of rows; the
+	// rows near the blocks' ends (whose cases touch the next block's rows)
+	// are swept afterwards, alone.
+	workers := max(s.Parallel, 1)
+	var wg sync.WaitGroup
+	var alone []int
+	per := (len(rows) + workers - 1) / workers
+	for w := range workers {
+		block := rows[min(w*per, len(rows)):min((w+1)*per, len(rows))]
+		if w < workers-1 && len(block) > 0 {
+			end := all[block[len(block)-1]].Seq
+			for len(block) > 0 && all[block[len(block)-1]].Seq > end-8 {
+				alone = append(alone, block[len(block)-1])
+				block = block[:len(block)-1]
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sweep(block)
+		}()
+	}
+	wg.Wait()
+	sweep(alone)
 	if failures > 20 {
 		t.Errorf("... %d failures in all", failures)
 	}
-	t.Logf("%d tamperings (%d ways, stride %d) verified in %v", runs, len(cases), TamperStride, time.Since(start))
+	t.Logf("%d tamperings (%d ways, stride %d, %d at once) verified in %v", runs, len(cases), TamperStride, workers, time.Since(start))
 	// The log is untouched afterwards.
 	if r := verifyStore(t, s, ledger.VerifyOptions{}); !r.OK() {
 		t.Fatalf("after the rollbacks: %v", r.Findings)

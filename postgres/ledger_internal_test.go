@@ -1,0 +1,195 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/audit/storetest"
+	"github.com/wtbdev/wtb/ledger"
+	"github.com/wtbdev/wtb/postgres/pgtest"
+)
+
+// TestLedgerConformance runs the ledger's conformance suite, the tampering
+// tests included, on PostgreSQL.
+func TestLedgerConformance(t *testing.T) {
+	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore {
+		dsn, schema := pgtest.NewSchema(t)
+		s, err := Open(context.Background(), dsn, Options{Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm := &tamperer{dsn: dsn, s: s, free: make(chan *pgx.Conn, tamperConns)}
+		t.Cleanup(tm.close)
+		return storetest.LedgerStore{Store: s, Tamper: tm.begin, Parallel: tamperConns}
+	})
+}
+
+// tamperConns is the number of tampering transactions open at once.
+const tamperConns = 4
+
+// tamperer changes the schema's tables behind the store's back, on
+// connections of its own, in transactions it rolls back.
+type tamperer struct {
+	dsn     string
+	s       *Store
+	mu      sync.Mutex
+	conns   []*pgx.Conn
+	dropped bool
+	free    chan *pgx.Conn
+}
+
+func (tm *tamperer) close() {
+	for _, c := range tm.conns {
+		c.Close(context.Background())
+	}
+}
+
+func (tm *tamperer) conn(ctx context.Context) (*pgx.Conn, error) {
+	select {
+	case c := <-tm.free:
+		return c, nil
+	default:
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if len(tm.conns) >= tamperConns {
+		tm.mu.Unlock()
+		c := <-tm.free
+		tm.mu.Lock()
+		return c, nil
+	}
+	dsn, _, err := splitSchemaParam(tm.dsn)
+	if err != nil {
+		return nil, err
+	}
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	tm.conns = append(tm.conns, c)
+	if !tm.dropped {
+		// Out of the way once and for all: copies repeat event ids.
+		if _, err := c.Exec(ctx, "ALTER TABLE "+tm.s.q.entries+" DROP CONSTRAINT entries_event_id_key"); err != nil {
+			return nil, err
+		}
+		tm.dropped = true
+	}
+	return c, nil
+}
+
+func (tm *tamperer) begin(ctx context.Context) (storetest.Tamper, error) {
+	c, err := tm.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+		return nil, err
+	}
+	return &tamperTx{src: src{q: tm.s.led.q, tx: c}, c: c, e: tm.s.q.entries, tm: tm}, nil
+}
+
+type tamperTx struct {
+	src
+	c  *pgx.Conn
+	e  string // the entries table
+	tm *tamperer
+}
+
+func (tx *tamperTx) exec(ctx context.Context, q string, args ...any) error {
+	tag, err := tx.c.Exec(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s %v: no row changed", q, args)
+	}
+	return nil
+}
+
+func (tx *tamperTx) Columns() []string {
+	return []string{"event_id", "source_type", "ts", "ts_nanos", "event_type", "severity", "message",
+		"execution_id", "node_id", "details", "error", "duration_ms"}
+}
+
+func (tx *tamperTx) Change(ctx context.Context, seq int64, column string) error {
+	set := column + " = " + column + " || 'x'"
+	switch column {
+	case "execution_id", "node_id", "error":
+		set = column + " = coalesce(" + column + ", '') || 'x'"
+	case "ts":
+		set = "ts = ts + interval '1 microsecond'"
+	case "ts_nanos":
+		set = "ts_nanos = (ts_nanos + 1) % 1000"
+	case "severity":
+		set = "severity = CASE severity WHEN 'error' THEN 'info' ELSE 'error' END"
+	case "details":
+		set = `details = '{"tampered":true}'::json`
+	case "duration_ms":
+		set = "duration_ms = coalesce(duration_ms + 1, 1.5)"
+	}
+	return tx.exec(ctx, "UPDATE "+tx.e+" SET "+set+" WHERE seq = $1", seq)
+}
+
+func (tx *tamperTx) Delete(ctx context.Context, seq int64) error {
+	return tx.exec(ctx, "DELETE FROM "+tx.e+" WHERE seq = $1", seq)
+}
+
+func (tx *tamperTx) Move(ctx context.Context, seq, to int64) error {
+	return tx.exec(ctx, "UPDATE "+tx.e+" SET seq = $1 WHERE seq = $2", to, seq)
+}
+
+const tamperColumns = "event_id, source_type, ts, ts_nanos, event_type, severity, message, execution_id, node_id, details, error, duration_ms, recorded_at"
+
+func (tx *tamperTx) Copy(ctx context.Context, seq, to int64) error {
+	return tx.exec(ctx, "INSERT INTO "+tx.e+" (seq, "+tamperColumns+") SELECT $1, "+tamperColumns+" FROM "+tx.e+" WHERE seq = $2", to, seq)
+}
+
+func (tx *tamperTx) Insert(ctx context.Context, e audit.Entry) error {
+	r := &rowSource{entries: []audit.Entry{e}, rows: []int{0}, base: e.Seq - 1, row: make([]any, len(entryInsertColumns))}
+	return insertRows(ctx, tx.c, tx.e, entryInsertColumns, r)
+}
+
+func (tx *tamperTx) DeleteEntriesAfter(ctx context.Context, seq int64) error {
+	return tx.exec(ctx, "DELETE FROM "+tx.e+" WHERE seq > $1", seq)
+}
+
+func (tx *tamperTx) CorruptCheckpoint(ctx context.Context, k int) error {
+	var (
+		id   int64
+		note string
+	)
+	if err := tx.c.QueryRow(ctx, "SELECT id, note FROM "+tx.q.checkpoints+" ORDER BY id LIMIT 1 OFFSET $1", k).Scan(&id, &note); err != nil {
+		return err
+	}
+	b := []byte(note)
+	i := len(b) - 6 // inside the base64 signature
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return tx.exec(ctx, "UPDATE "+tx.q.checkpoints+" SET note = $1 WHERE id = $2", string(b), id)
+}
+
+func (tx *tamperTx) AppendCheckpointNote(ctx context.Context, note []byte) error {
+	c, err := ledger.ParseUnverified(note)
+	if err != nil {
+		return err
+	}
+	return tx.exec(ctx, "INSERT INTO "+tx.q.checkpoints+" (size, note) VALUES ($1, $2)", int64(c.Size), string(note))
+}
+
+func (tx *tamperTx) DeleteCheckpointsAbove(ctx context.Context, size uint64) error {
+	return tx.exec(ctx, "DELETE FROM "+tx.q.checkpoints+" WHERE size > $1", int64(size))
+}
+
+func (tx *tamperTx) Rollback() error {
+	_, err := tx.c.Exec(context.Background(), "ROLLBACK")
+	tx.tm.free <- tx.c
+	return err
+}
