@@ -203,24 +203,70 @@ func postOTLP(ctx context.Context, client *http.Client, base string, body []byte
 	return spans, nil
 }
 
+// serverCPU reads process_cpu_seconds_total from the server's /metrics:
+// the CPU time of a separate wtb serve process (--url).
+func serverCPU(ctx context.Context, base string) (float64, bool) {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 {
+		return 0, false
+	}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(l, []byte("process_cpu_seconds_total ")); ok {
+			var f float64
+			if _, err := fmt.Sscan(string(v), &f); err == nil {
+				return f, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // runOTLPMode measures JSON event ingest and OTLP span ingest against the
-// same server, one after the other.
+// same server, one after the other. With --url it also reports the server
+// process's CPU time per event and per span.
 func runOTLPMode(ctx context.Context, cfg config, base string, out io.Writer) error {
+	cpuOf := func(phase func()) (float64, bool) {
+		if cfg.url == "" {
+			phase()
+			return 0, false
+		}
+		c0, ok0 := serverCPU(ctx, base)
+		phase()
+		c1, ok1 := serverCPU(ctx, base)
+		return c1 - c0, ok0 && ok1
+	}
 	jsonCfg := cfg
 	jsonCfg.mode, jsonCfg.batch = "ingest", cfg.jsonBatch
 	warm := jsonCfg
 	warm.events, warm.duration = min(cfg.events, 20*jsonCfg.batch*cfg.clients), 5*time.Second
 	ingest(ctx, warm, base, runID())
-	j := ingest(ctx, jsonCfg, base, runID())
+	var j ingestResult
+	jcpu, jok := cpuOf(func() { j = ingest(ctx, jsonCfg, base, runID()) })
 	report(out, "ingest (JSON events)", jsonCfg, j)
+	if jok && j.events > 0 {
+		fmt.Fprintf(out, "ingest (JSON events): server CPU %.1f us per event\n", jcpu*1e6/float64(j.events))
+	}
 
 	warm = cfg
 	warm.events, warm.duration = min(cfg.events, 20*cfg.batch*cfg.clients), 5*time.Second
 	otlpIngest(ctx, warm, base, runID())
-	o := otlpIngest(ctx, cfg, base, runID())
-	fmt.Fprintf(out, "otlp (protobuf spans): %d clients x %d spans/request: %d spans (%d traces, about %d events) acknowledged durable in %.2fs = %.0f spans/s; latency p50 %s, p99 %s, max %s; %d failed requests\n",
-		cfg.clients, cfg.batch, o.events, o.events/spansPerTrace, o.events*3/2, o.elapsed.Seconds(), o.rate(),
+	var o ingestResult
+	ocpu, ook := cpuOf(func() { o = otlpIngest(ctx, cfg, base, runID()) })
+	fmt.Fprintf(out, "otlp (protobuf spans): %d clients x %d spans/request, traces of %s: %d spans (%d traces, %d events) acknowledged durable in %.2fs = %.0f spans/s; latency p50 %s, p99 %s, max %s; %d failed requests\n",
+		cfg.clients, cfg.batch, cfg.traceDur, o.events, o.events/spansPerTrace, o.events*3/2, o.elapsed.Seconds(), o.rate(),
 		ms(o.quantile(0.50)), ms(o.quantile(0.99)), ms(o.quantile(1)), o.failures)
+	if ook && o.events > 0 {
+		fmt.Fprintf(out, "otlp (protobuf spans): server CPU %.1f us per span (%.1f per event)\n", ocpu*1e6/float64(o.events), ocpu*1e6/float64(o.events*3/2))
+	}
 	if o.firstErr != nil {
 		fmt.Fprintf(out, "otlp: first failure: %v\n", o.firstErr)
 	}
