@@ -128,6 +128,13 @@ a LangGraph stream waits at most --record-idle-timeout for its next record.
 The state kept between requests is bounded: 10,000 LangGraph executions in
 flight and 10,000 traces (the least recently used are forgotten first).
 
+With a PostgreSQL store, any number of instances may share one schema: the
+live streams of each follow the store, so their clients see every entry
+whichever instance recorded it. --nats URL also records the events of the
+JetStream stream (default WTB_EVENTS), as one of the instances sharing its
+durable consumer; a message is acknowledged after its store commit. See
+docs/scaling.md.
+
 SIGINT or SIGTERM stops accepting, finishes the requests in flight, ends the
 live streams, drains the recorder and exits 0.`,
 	Args: argsExactly(0, ""),
