@@ -213,7 +213,7 @@ func TestPublishAndConsume(t *testing.T) {
 	if _, err := jetstream.EnsureStream(ctx, js, cfg); err != nil {
 		t.Fatal(err)
 	}
-	evs := events("pc", 5000)
+	evs := events("pc", 2000)
 	if err := pub.Publish(ctx, evs[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -229,9 +229,9 @@ func TestPublishAndConsume(t *testing.T) {
 
 	rec, st := recorder(t)
 	c := startConsumer(t, nc, rec, jetstream.ConsumerOptions{Stream: cfg})
-	waitRecorded(t, st, int64(len(evs)), 30*time.Second)
+	waitRecorded(t, st, int64(len(evs)), 90*time.Second)
 	checkLog(t, st, evs)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // the embedded server runs race-instrumented
 	for streamInfo(t, nc, cfg.Name).State.Msgs != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("stream still holds %d messages: not all acknowledged", streamInfo(t, nc, cfg.Name).State.Msgs)
@@ -267,9 +267,9 @@ func TestConsumeInvalidMessage(t *testing.T) {
 	}
 	rec, st := recorder(t)
 	c := startConsumer(t, nc, rec, jetstream.ConsumerOptions{Stream: cfg})
-	waitRecorded(t, st, 10, 30*time.Second)
+	waitRecorded(t, st, 10, 90*time.Second)
 	checkLog(t, st, evs)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // the embedded server runs race-instrumented
 	for c.Stats().Invalid != 1 || streamInfo(t, nc, cfg.Name).State.Msgs != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("stats %+v, stream %d messages: want 1 invalid, terminated", c.Stats(), streamInfo(t, nc, cfg.Name).State.Msgs)
@@ -400,7 +400,7 @@ func TestBridge(t *testing.T) {
 	}
 	rec, st := recorder(t)
 	startConsumer(t, nc, rec, jetstream.ConsumerOptions{Stream: cfg})
-	waitRecorded(t, st, 50, 30*time.Second)
+	waitRecorded(t, st, 50, 90*time.Second)
 	checkLog(t, st, evs)
 }
 
@@ -425,7 +425,7 @@ func TestRealNATS(t *testing.T) {
 	// Two instances share the durable consumer.
 	startConsumer(t, nc, rec, jetstream.ConsumerOptions{Stream: cfg, Durable: "test"})
 	startConsumer(t, connect(t, url), rec, jetstream.ConsumerOptions{Stream: cfg, Durable: "test"})
-	waitRecorded(t, st, int64(len(evs)), 30*time.Second)
+	waitRecorded(t, st, int64(len(evs)), 90*time.Second)
 	checkLog(t, st, evs)
 }
 
