@@ -328,11 +328,14 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit.Entry) (res audit.AppendResult, err error) {
 	exec := dc.(driver.ExecerContext)
 	if _, err := exec.ExecContext(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		// A cancellation can be reported after BEGIN took effect: never
+		// leave the write connection inside a transaction.
+		rollback(exec)
 		return res, err
 	}
 	defer func() {
 		if err != nil {
-			_, _ = exec.ExecContext(context.Background(), "ROLLBACK", nil)
+			rollback(exec)
 			w.led.rollback()
 		}
 	}()
@@ -354,6 +357,19 @@ func (w *writeState) append(ctx context.Context, dc driver.Conn, entries []audit
 		}
 	}
 	return res, nil
+}
+
+// rollback ends the transaction open on the write connection, if any. A
+// ROLLBACK can itself be interrupted by the cancellation that failed the
+// transaction (the pure-Go driver interrupts the connection when a context
+// ends), so it is tried again until SQLite says no transaction is active.
+func rollback(exec driver.ExecerContext) {
+	for range 5 {
+		_, err := exec.ExecContext(context.Background(), "ROLLBACK", nil)
+		if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+			return
+		}
+	}
 }
 
 // appendInTx inserts entries (setting their Seq; 0 for duplicates), their
