@@ -29,9 +29,12 @@ import (
 // writer can record an event id between the check and the commit.
 //
 // When the connection is lost during COMMIT the outcome is unknown: Append
-// returns an error and leaves every Seq 0, and a retry of the same batch
-// reports the entries that did commit as duplicates, so none is recorded
-// twice.
+// returns an error and leaves every Seq 0, and remembers the transaction.
+// A retry of the same batch through the same Store that finds those
+// entries recorded recognises them as its own (their rows carry that
+// transaction's id) and reports them recorded, with their seqs, not as
+// duplicates: a recorder's retry then counts them as accepted and passes
+// them to OnCommit. None is recorded twice either way.
 func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
 	if err := s.check(ctx, "append"); err != nil {
 		return audit.AppendResult{}, err
@@ -64,7 +67,7 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		unique = append(unique, i)
 	}
 
-	seqs, err := s.appendTx(ctx, entries, unique)
+	seqs, own, err := s.appendTx(ctx, entries, unique)
 	if err != nil {
 		return audit.AppendResult{}, s.wrap(ctx, "append", err)
 	}
@@ -73,6 +76,8 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 	for k, seq := range seqs {
 		if seq != 0 {
 			entries[unique[k]].Seq = seq
+		} else if own != nil && own[k] != 0 {
+			entries[unique[k]].Seq = own[k]
 		}
 	}
 	for i := range entries {
@@ -102,26 +107,30 @@ var errRecordedAlready = errors.New("event id recorded already")
 // them, and the batch is then rolled back and written again with the check
 // (its first block of seqs stays unused). After a batch that had
 // duplicates, batches are checked until one has none.
-func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) ([]int64, error) {
-	check := s.mode == modeStaging || s.expectDuplicates.Load()
-	seqs, err := s.appendOnce(ctx, entries, unique, check)
+//
+// own, when not nil, gives for row k the seq of an entry that an earlier
+// attempt of this Store recorded in a transaction whose outcome it could
+// not learn (see Append); such rows have seq 0 in seqs.
+func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) (seqs, own []int64, err error) {
+	check := s.mode == modeStaging || s.expectDuplicates.Load() || s.unknown.pending()
+	seqs, own, err = s.appendOnce(ctx, entries, unique, check)
 	if !check && errors.Is(err, errRecordedAlready) {
 		check = true
-		seqs, err = s.appendOnce(ctx, entries, unique, true)
+		seqs, own, err = s.appendOnce(ctx, entries, unique, true)
 	}
 	if err == nil && check {
 		s.expectDuplicates.Store(slices.Contains(seqs, 0))
 	}
-	return seqs, err
+	return seqs, own, err
 }
 
 // appendOnce runs one append transaction (see appendTx). It drives BEGIN
 // and COMMIT itself so that BEGIN travels in the same pipeline as the first
 // statements: one round trip fewer per batch.
-func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []int, check bool) ([]int64, error) {
+func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []int, check bool) ([]int64, []int64, error) {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer pc.Release() // the pool discards a connection left inside a transaction
 	c := pc.Conn()
@@ -136,18 +145,21 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 		led.end(committed)
 	}()
 
-	var seqs []int64
+	var (
+		seqs []int64
+		tx   txState
+	)
 	if s.mode == modeStaging {
 		seqs, err = s.appendStaging(ctx, c, entries, unique, led)
 	} else {
-		seqs, err = s.appendDirect(ctx, c, entries, unique, check, led)
+		seqs, err = s.appendDirect(ctx, c, entries, unique, check, led, &tx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.beforeCommit != nil {
-		if err := s.beforeCommit(ctx); err != nil {
-			return nil, err
+		if err := s.beforeCommit(ctx, c); err != nil {
+			return nil, nil, err
 		}
 	}
 	recorded := 0
@@ -163,7 +175,7 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 	var b pgx.Batch
 	if led != nil {
 		if err := led.finish(&b); err != nil { // the tree's tiles and head
-			return nil, fmt.Errorf("tree: %w", err)
+			return nil, nil, fmt.Errorf("tree: %w", err)
 		}
 	}
 	if up := deltaArgs(entries, unique, seqs); up != nil || b.Len() > 0 {
@@ -173,16 +185,25 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 		b.Queue(s.q.countAndCommit + strconv.Itoa(recorded))
 		b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error { tag = ct; return nil })
 		if err := c.SendBatch(ctx, &b).Close(); err != nil {
-			return nil, fmt.Errorf("summaries, count and commit: %w", err)
+			return nil, nil, s.commitFailed(tx, fmt.Errorf("summaries, count and commit: %w", err))
 		}
-	} else if tag, err = c.Exec(ctx, s.q.countAndCommit+strconv.Itoa(recorded)+"; COMMIT"); err != nil {
-		return nil, fmt.Errorf("count and commit: %w", err)
+	} else {
+		q := "COMMIT" // nothing recorded: nothing to count
+		if recorded > 0 {
+			q = s.q.countAndCommit + strconv.Itoa(recorded) + "; COMMIT"
+		}
+		if tag, err = c.Exec(ctx, q); err != nil {
+			return nil, nil, s.commitFailed(tx, fmt.Errorf("count and commit: %w", err))
+		}
 	}
-	if tag.String() != "COMMIT" { // an aborted transaction "commits" as ROLLBACK
-		return nil, fmt.Errorf("commit: transaction rolled back (%s)", tag)
+	// An aborted transaction "commits" as ROLLBACK, without an error: an
+	// error lost before COMMIT must not pass for a commit.
+	if tag.String() != "COMMIT" {
+		return nil, nil, fmt.Errorf("commit: transaction rolled back (%s)", tag)
 	}
 	committed = true
-	return seqs, nil
+	s.unknown.forget(tx.found)
+	return seqs, tx.own, nil
 }
 
 // queueLock queues taking the schema's append lock, unless disabled.
@@ -201,7 +222,11 @@ func (s *Store) queueLock(b *pgx.Batch) {
 // takes its own snapshot, so the check sees every commit made before the
 // lock was granted. Unchecked, a row whose event id exists fails the COPY
 // with errRecordedAlready.
-func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, check bool, led *ledgerTx) ([]int64, error) {
+//
+// The pipeline also reads the transaction's id into tx; when check finds
+// recorded ids and an earlier append's outcome is unknown, the entries that
+// transaction recorded are looked up and their seqs put in tx.own.
+func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.Entry, unique []int, check bool, led *ledgerTx, tx *txState) ([]int64, error) {
 	var (
 		dups  []string
 		base  int64
@@ -218,11 +243,11 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 			ids[k] = entries[i].EventID
 		}
 		batch.Queue(s.q.reserve, ids, s.q.seqName, len(ids)).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&dups, &base)
+			return row.Scan(&dups, &base, &tx.xid)
 		})
 	} else {
 		batch.Queue(s.q.reserveBlock, s.q.seqName, len(unique)).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&base)
+			return row.Scan(&base, &tx.xid)
 		})
 	}
 	results := c.SendBatch(ctx, &batch)
@@ -243,6 +268,9 @@ func (s *Store) appendDirect(ctx context.Context, c *pgx.Conn, entries []audit.E
 	seqs := make([]int64, len(unique))
 	rows := unique
 	if len(dups) > 0 {
+		if err := s.findOwn(ctx, c, entries, unique, dups, tx); err != nil {
+			return nil, err
+		}
 		isDup := make(map[string]struct{}, len(dups))
 		for _, id := range dups {
 			isDup[id] = struct{}{}

@@ -62,6 +62,21 @@
 // encoding and per-row executor work, the staging table because every row
 // is written twice and ON CONFLICT inserts speculatively (BenchmarkAppend).
 //
+// # A commit of unknown outcome
+//
+// When the connection is lost after COMMIT was sent, the client cannot tell
+// whether the batch was recorded. Append then returns an error and
+// remembers the transaction's id (read with the seqs it reserved, at no
+// extra round trip). When the batch is appended again through the same
+// Store (the recorder retries), the check for recorded event ids finds
+// them, and the rows whose xmin is that transaction are this Store's own:
+// they are reported recorded with their seqs rather than as duplicates,
+// so the recorder counts them as accepted and passes them to OnCommit
+// (and on to live streams). Remembered transactions that did not commit
+// (txid_status) are forgotten at the next check; the others after their
+// rows are found, or after ten minutes, at most 64 at a time. The staging
+// append mode, which the benchmarks compare with, does not do this.
+//
 // # Seq order is commit order
 //
 // A PostgreSQL sequence hands out numbers before commit, so with concurrent

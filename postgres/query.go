@@ -23,6 +23,8 @@ type queries struct {
 	insertStaged    string
 	count           string
 	countAndCommit  string
+	findOwn         string
+	notCommitted    string
 	lastSeq         string
 	upsertExecs     string
 	executionsTable string // quoted table name
@@ -48,10 +50,12 @@ func newQueries(schema string) queries {
 )
 SELECT d.ids, CASE WHEN $3 > cardinality(d.ids)
 	THEN setval($2::regclass, nextval($2::regclass) + ($3 - cardinality(d.ids)) - 1) - ($3 - cardinality(d.ids))
-	ELSE 0 END
+	ELSE 0 END, txid_current()
 FROM d`
 	// $1 = sequence, $2 = n >= 1: reserves base+1..base+n, returns base.
-	q.reserveBlock = `SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1) - $2`
+	// Both reserving queries also return the transaction's id (see
+	// Append on a commit of unknown outcome).
+	q.reserveBlock = `SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1) - $2, txid_current()`
 	q.copy = "COPY " + t + " (" + strings.Join(entryInsertColumns, ", ") + ") FROM STDIN (FORMAT binary)"
 	// modeStaging: $1 = number of staged rows, $2 = sequence. The block
 	// base+1..base+$1 is reserved in one step; staged row ord k gets seq
@@ -74,6 +78,14 @@ SELECT (SELECT base FROM blk), coalesce((SELECT array_agg(seq) FROM ins), '{}')`
 	q.count = `SELECT n FROM ` + count
 	q.lastSeq = `SELECT coalesce(max(seq), 0) FROM ` + t
 	q.countAndCommit = `UPDATE ` + count + ` SET n = n + `
+	// $1 = event ids recorded already, $2 = 32-bit ids of transactions of
+	// unknown outcome: the rows among $1 that one of $2 wrote.
+	q.findOwn = `SELECT event_id, seq, xmin::text::bigint FROM ` + t +
+		` WHERE event_id = ANY($1::text[]) AND xmin::text::bigint = ANY($2::bigint[])`
+	// $1 = transaction ids (txid_current()): those that did not commit
+	// (aborted, or too old for the server to tell).
+	q.notCommitted = `SELECT coalesce(array_agg(x), '{}') FROM unnest($1::bigint[]) AS x
+WHERE txid_status(x) IS DISTINCT FROM 'committed'`
 	q.executionsTable = pgx.Identifier{schema, "executions"}.Sanitize()
 	q.upsertExecs = upsertExecutions(q.executionsTable)
 	return q

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wtbdev/wtb/audit"
@@ -93,11 +94,14 @@ type Store struct {
 	// expectDuplicates is set after a batch with duplicates: the next
 	// batches check for them first (see appendTx).
 	expectDuplicates atomic.Bool
+	// unknown holds the transactions whose COMMIT was not answered (see
+	// Append).
+	unknown unknownTxs
 
 	// Test hooks (zero in production).
-	mode         appendMode                      // how rows reach the table (benchmarks compare them)
-	noAppendLock bool                            // disables the append lock, to show what it prevents
-	beforeCommit func(ctx context.Context) error // runs after the insert, before COMMIT
+	mode         appendMode                                   // how rows reach the table (benchmarks compare them)
+	noAppendLock bool                                         // disables the append lock, to show what it prevents
+	beforeCommit func(ctx context.Context, c *pgx.Conn) error // runs after the insert, before COMMIT
 }
 
 // appendMode is how Append moves rows into the entries table.

@@ -254,7 +254,7 @@ func TestAppendSeqFollowsCommitOrder(t *testing.T) {
 			held := make(chan struct{})
 			release := make(chan struct{})
 			var calls atomic.Int32
-			s.beforeCommit = func(ctx context.Context) error {
+			s.beforeCommit = func(ctx context.Context, _ *pgx.Conn) error {
 				if calls.Add(1) == 1 { // writer A only
 					close(held)
 					select {
