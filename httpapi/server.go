@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ const (
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultMaxStreams         = 1000
 	DefaultMaxStreamsPerToken = 100
-	DefaultReplayPageBytes    = 128 << 10
+	DefaultReplayPageBytes    = 64 << 10
 	DefaultFirstWriteTimeout  = 5 * time.Second
 	DefaultFailFastWindow     = 2 * time.Second
 	DefaultLingerBytes        = 64 << 20
@@ -183,7 +184,8 @@ type Server struct {
 
 	metricsHandler http.Handler
 	health         writeHealth
-	bridges        *bridges // LangGraph and OTLP ingest
+	replaySlots    chan struct{} // see replay
+	bridges        *bridges      // LangGraph and OTLP ingest
 
 	mu        sync.Mutex           // guards the stream counts and closed transitions
 	nStreams  int                  // live streams open
@@ -284,6 +286,7 @@ func New(store audit.Store, opts Options) (*Server, error) {
 		reg:     prometheus.NewRegistry(),
 		closing: make(chan struct{}),
 	}
+	s.replaySlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 	s.metrics = newMetrics(s.reg, s)
 	s.bridges = newBridges(s.reg)
 	if opts.Follow != nil {

@@ -96,12 +96,24 @@ func (s *Server) replay(ctx context.Context, sel replaySel, tr transport, emit f
 		default:
 		}
 		f.After, f.Limit = last, limit
+		// At most replaySlots pages are read and rendered at once, so that
+		// many clients catching up together share the CPU with ingest and
+		// hold few pages in the making.
+		select {
+		case s.replaySlots <- struct{}{}:
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-s.closing:
+			return last, errShuttingDown
+		}
 		es, err := s.store.Query(ctx, f)
 		if err != nil {
+			<-s.replaySlots
 			return last, fmt.Errorf("httpapi: replay: %w", err)
 		}
 		n := len(es)
 		page, size, err := renderPage(es, tr, func(le *liveEntry) bool { return sel.keep(le, matchAll) }, &s.hub.renderFailures)
+		<-s.replaySlots
 		if n > 0 {
 			last = es[n-1].Seq
 		}

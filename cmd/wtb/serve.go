@@ -40,6 +40,7 @@ const (
 	envLingerBytes        = "WTB_LINGER_BYTES"
 	envLingerTimeout      = "WTB_LINGER_TIMEOUT"
 	envFailFastWindow     = "WTB_FAIL_FAST_WINDOW"
+	envMemoryLimit        = "WTB_MEMORY_LIMIT"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -66,6 +67,7 @@ var serveFlags struct {
 	lingerBytes        int64
 	lingerTimeout      time.Duration
 	failFastWindow     time.Duration
+	memoryLimit        int64
 }
 
 // levelFlag is a log level flag: debug, info, warn or error, and off when
@@ -161,6 +163,7 @@ func init() {
 	sizeVar(f, &serveFlags.lingerBytes, "linger-bytes", httpapi.DefaultLingerBytes, "how much of a refused request's body is read and discarded after the error answer, so that the client reads the answer (env "+envLingerBytes+")")
 	f.DurationVar(&serveFlags.lingerTimeout, "linger-timeout", httpapi.DefaultLingerTimeout, "time spent at most reading and discarding a refused request's body (env "+envLingerTimeout+")")
 	f.DurationVar(&serveFlags.failFastWindow, "fail-fast-window", httpapi.DefaultFailFastWindow, "after a failed write to the store, how long ingest answers 503 at once before it tries again (env "+envFailFastWindow+")")
+	sizeVar(f, &serveFlags.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit of the Go runtime's memory: the garbage collector works harder near it; 0 for none; GOMEMLIMIT wins (env "+envMemoryLimit+")")
 	serveFlags.logLevel = levelFlag{level: slog.LevelInfo}
 	f.Var(&serveFlags.logLevel, "log-level", "least severe level logged: debug, info, warn or error (env "+envLogLevel+")")
 	serveFlags.requestLog = levelFlag{level: slog.LevelInfo, allowOff: true}
@@ -181,7 +184,7 @@ func serveEnv(cmd *cobra.Command) error {
 		{"replay-page-bytes", envReplayPageBytes}, {"first-write-timeout", envFirstWriteTimeout},
 		{"write-timeout", envWriteTimeout}, {"shutdown-timeout", envShutdownTimeout},
 		{"linger-bytes", envLingerBytes}, {"linger-timeout", envLingerTimeout},
-		{"fail-fast-window", envFailFastWindow},
+		{"fail-fast-window", envFailFastWindow}, {"memory-limit", envMemoryLimit},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -231,6 +234,10 @@ func serveEnv(cmd *cobra.Command) error {
 // (bounded by the recorder queue and the body limit) for about 15% less CPU.
 const serveGCPercent = 400
 
+// defaultMemoryLimit is the Go runtime's soft memory limit of serve when
+// GOMEMLIMIT is not set (--memory-limit).
+const defaultMemoryLimit = 100 << 20
+
 // streamDelayOption maps the --stream-delay flag to httpapi's option, where
 // zero means the default and a negative value none.
 func streamDelayOption(d time.Duration) time.Duration {
@@ -249,6 +256,12 @@ func runServe(cmd *cobra.Command) error {
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" && serveFlags.memoryLimit > 0 {
+		// A soft limit: below it the garbage collector keeps the larger
+		// target above; near it, it collects more often (many clients
+		// catching up at once), so that memory stays bounded.
+		debug.SetMemoryLimit(serveFlags.memoryLimit)
 	}
 	var tokens *httpapi.Tokens
 	if serveFlags.tokens != "" {

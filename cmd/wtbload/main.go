@@ -88,6 +88,8 @@ func usage(w io.Writer) {
           checks every client got every entry in order; throughput drop vs no clients
   otlp    JSON event ingest, then N clients post OTLP protobuf batches of B spans
           (whole GenAI workflow traces) to /v1/traces; spans/s acknowledged durable
+  attack  S sockets ask to replay the whole log and never read; the server's
+          memory (VmRSS, VmHWM) and /healthz and ingest latency before and during
 `)
 	clusterUsage(w)
 	fmt.Fprintln(w, `
@@ -101,6 +103,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if args[0] == "jetstream" || args[0] == "xlatency" {
 		return runCluster(ctx, args, out)
+	}
+	if args[0] == "attack" {
+		return runAttack(ctx, args[1:], out)
 	}
 	cfg := config{mode: args[0]}
 	fs := flag.NewFlagSet("wtbload "+cfg.mode, flag.ContinueOnError)
