@@ -138,6 +138,7 @@ func seedSample(t *testing.T, env *testEnv, auth string) {
 	if r.status != 200 {
 		t.Fatalf("seeding: %d %s", r.status, r.body)
 	}
+	signCheckpoint(t, env.store) // for the ledger's routes
 }
 
 // checkStatus sends the route's sample with the Authorization header auth

@@ -156,6 +156,31 @@ var routeTable = []Route{
 		handle:  (*Server).handleBatch,
 	},
 	{
+		Method: "GET", Path: "/v1/checkpoint", Name: "checkpoint", Scope: ScopeRead,
+		Summary: "The latest signed checkpoint of the log's Merkle tree (C2SP tlog-checkpoint, a signed note, text/plain)",
+		handle:  (*Server).handleCheckpoint,
+	},
+	{
+		Method: "GET", Path: "/v1/proof/inclusion", Name: "inclusion_proof", Scope: ScopeRead,
+		Summary: "The RFC 6962 inclusion proof of one entry in the tree of a checkpoint",
+		Params: []Param{
+			{Name: "seq", Type: "integer", Description: "the entry's seq"},
+			{Name: "size", Type: "integer", Description: "the tree size (default: the latest checkpoint's)"},
+		},
+		Sample: Sample{Query: "seq=1&size=1"},
+		handle: (*Server).handleInclusion,
+	},
+	{
+		Method: "GET", Path: "/v1/proof/consistency", Name: "consistency_proof", Scope: ScopeRead,
+		Summary: "The RFC 6962 consistency proof between two tree sizes",
+		Params: []Param{
+			{Name: "from", Type: "integer", Description: "the older tree size"},
+			{Name: "to", Type: "integer", Description: "the newer tree size (default: the latest checkpoint's)"},
+		},
+		Sample: Sample{Query: "from=1&to=1"},
+		handle: (*Server).handleConsistency,
+	},
+	{
 		Method: "GET", Path: "/v1/stream", Name: "sse", Scope: ScopeRead, Stream: true,
 		Summary: "Live entries as Server-Sent Events, resumable with Last-Event-ID or after",
 		Params: []Param{

@@ -157,3 +157,15 @@ func nodeHashes(ctx context.Context, r TileReader, ids []compact.NodeID) ([][]by
 	}
 	return out, nil
 }
+
+// ReadLeaf returns the stored leaf hash at index i.
+func ReadLeaf(ctx context.Context, r TileReader, i uint64) (Hash, error) {
+	ts, err := r.ReadTiles(ctx, 0, i/TileWidth, i/TileWidth+1)
+	if err != nil {
+		return Hash{}, err
+	}
+	if len(ts) == 0 || ts[0].Width() <= int(i%TileWidth) {
+		return Hash{}, fmt.Errorf("%w: leaf %d", ErrMissingTile, i)
+	}
+	return Hash(ts[0].Hash(int(i % TileWidth))), nil
+}

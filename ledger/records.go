@@ -103,10 +103,12 @@ func PruneEntry(r PruneRecord) (audit.Entry, error) {
 		fmt.Sprintf("Pruned %d entries before %s (the log now starts after seq %d)", r.Removed, r.Before.UTC().Format(time.RFC3339), r.LastSeq), "", r)
 }
 
-// SealEntry returns the seal entry of a run.
+// SealEntry returns the seal entry of a run. It belongs to no execution
+// (the run is in its details): a seal is a record about the run, counted
+// in no run's summary.
 func SealEntry(r SealRecord) (audit.Entry, error) {
 	return newRecordEntry(TypeRunSealed, audit.SeverityInfo,
-		fmt.Sprintf("Run sealed: %d entries up to seq %d", r.Entries, r.LastSeq), r.ExecutionID, r)
+		fmt.Sprintf("Run %s sealed: %d entries up to seq %d", r.ExecutionID, r.Entries, r.LastSeq), "", r)
 }
 
 // Redacted returns e with its payload removed, as a store keeps a redacted

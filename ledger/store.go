@@ -23,6 +23,10 @@ type Store interface {
 	// LatestCheckpoint returns the note of the largest stored checkpoint,
 	// or ErrNoCheckpoint.
 	LatestCheckpoint(ctx context.Context) ([]byte, error)
+	// LeafIndex returns the leaf index (position in the log) of the entry
+	// seq, or audit.ErrNotFound. It counts the entries before it: its cost
+	// grows with the log.
+	LeafIndex(ctx context.Context, seq int64) (uint64, error)
 	// LedgerSnapshot returns the log as one read transaction sees it.
 	LedgerSnapshot(ctx context.Context) (Snapshot, error)
 	// Redact replaces the payload of entry seq by its digest and records

@@ -40,6 +40,30 @@ func (s *Store) ReadTiles(ctx context.Context, level int, from, to uint64) ([]le
 	return ts, nil
 }
 
+// LeafIndex returns the leaf index of the entry seq. See ledger.Store.
+func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
+	if err := s.check(ctx, "leaf index"); err != nil {
+		return 0, err
+	}
+	p, err := readPruned(ctx, s.pool, s.led.q)
+	if err != nil {
+		return 0, s.wrap(ctx, "leaf index", err)
+	}
+	var (
+		n     int64
+		found bool
+	)
+	err = s.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM "+s.q.entries+" WHERE seq < $1), EXISTS (SELECT 1 FROM "+s.q.entries+" WHERE seq = $1)",
+		seq).Scan(&n, &found)
+	if err != nil {
+		return 0, s.wrap(ctx, "leaf index", err)
+	}
+	if !found {
+		return 0, fmt.Errorf("postgres: leaf index: entry %d: %w", seq, audit.ErrNotFound)
+	}
+	return p.Leaves + uint64(n), nil
+}
+
 // AddCheckpoint stores a signed checkpoint unless one of the same or a
 // larger size is stored already (instances sharing the schema take turns
 // under a lock of their own); it reports whether it stored c.

@@ -37,6 +37,29 @@ func (s *Store) ReadTiles(ctx context.Context, level int, from, to uint64) ([]le
 	return ts, err
 }
 
+// LeafIndex returns the leaf index of the entry seq. See ledger.Store.
+func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
+	var idx uint64
+	found := false
+	err := s.read(ctx, "leaf index", func(dc driver.Conn) error {
+		var p ledger.Pruned
+		if err := readPruned(ctx, dc, &p); err != nil {
+			return err
+		}
+		return queryRows(ctx, dc, "SELECT (SELECT count(*) FROM entries WHERE seq < ?1), EXISTS (SELECT 1 FROM entries WHERE seq = ?1)",
+			[]driver.NamedValue{{Ordinal: 1, Value: seq}}, func(row []driver.Value) error {
+				n, _ := row[0].(int64)
+				ex, _ := row[1].(int64)
+				idx, found = p.Leaves+uint64(n), ex == 1
+				return nil
+			})
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("sqlite: leaf index: entry %d: %w", seq, audit.ErrNotFound)
+	}
+	return idx, err
+}
+
 // AddCheckpoint stores a signed checkpoint unless one of the same or a
 // larger size is stored already; it reports whether it stored c.
 func (s *Store) AddCheckpoint(ctx context.Context, c ledger.SignedCheckpoint) (bool, error) {

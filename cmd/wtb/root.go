@@ -256,6 +256,15 @@ func openTarget(ctx context.Context, t storeTarget) (audit.Store, error) {
 	if err != nil {
 		return nil, openError(t, err)
 	}
+	if !t.readOnly {
+		// Recording: checkpoints signed and witnessed, runs sealed.
+		lst, err := withLedger(st, t)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		return lst, nil
+	}
 	return st, nil
 }
 

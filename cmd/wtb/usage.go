@@ -169,6 +169,13 @@ func report(ctx context.Context, err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var xe *exitStatusError // a command's own status (audit verify)
+	if errors.As(err, &xe) {
+		if msg := xe.Error(); msg != "" {
+			fmt.Fprintln(stderr, "wtb: "+userMessage(err))
+		}
+		return xe.code
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(stderr, "wtb: "+userMessage(err))

@@ -28,7 +28,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, "a command is needed: audit, "},
 		{"unknown command", []string{"nosuch"}, `unknown command "nosuch" (commands: audit, `},
 		{"misspelt command", []string{"demoo"}, `did you mean "demo"?`},
-		{"group without command", []string{"audit"}, "audit needs a command: diff, export, list, show, summary"},
+		{"group without command", []string{"audit"}, "audit needs a command: diff, export, list, prune, redact, show, summary, tail, verify"},
 		{"unknown subcommand", []string{"audit", "nosuch"}, `unknown command "nosuch" for audit`},
 		{"misspelt subcommand", []string{"audit", "shwo"}, `did you mean "show"?`},
 		{"unknown flag", []string{"audit", "list", "--bogus"}, "unknown flag: --bogus"},

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/ledger"
+)
+
+// Environment variables of the ledger's flags.
+const (
+	envSigningKey         = "WTB_SIGNING_KEY"
+	envCheckpointEvery    = "WTB_CHECKPOINT_EVERY"
+	envCheckpointInterval = "WTB_CHECKPOINT_INTERVAL"
+	envWitness            = "WTB_WITNESS"
+)
+
+// ledgerOptions are the flags of the Merkle tree's checkpoints, persistent
+// flags of rootCmd: every command that records takes them.
+type ledgerOptions struct {
+	SigningKey string
+	Every      int
+	Interval   time.Duration
+	Witnesses  []string
+	flags      *pflag.FlagSet
+}
+
+var globalLedger = &ledgerOptions{}
+
+// ledgerCloseTimeout bounds the last seals and checkpoint when a store
+// closes.
+const ledgerCloseTimeout = 30 * time.Second
+
+func init() {
+	pf := rootCmd.PersistentFlags()
+	pf.StringVar(&globalLedger.SigningKey, "signing-key", "",
+		"Ed25519 key (wtb keygen) that signs the log's checkpoints (env "+envSigningKey+"; default for SQLite: DB.key beside the database, created if missing)")
+	pf.IntVar(&globalLedger.Every, "checkpoint-every", ledger.DefaultCheckpointEvery,
+		"make a signed checkpoint after this many new entries (env "+envCheckpointEvery+")")
+	pf.DurationVar(&globalLedger.Interval, "checkpoint-interval", ledger.DefaultCheckpointInterval,
+		"make a signed checkpoint of new entries at least this often (env "+envCheckpointInterval+")")
+	pf.StringSliceVar(&globalLedger.Witnesses, "witness", nil,
+		"hand every checkpoint to a witness outside the database: a file (appended to), an http(s):// URL (POST) or nats://HOST:PORT/SUBJECT (JetStream); repeatable (env "+envWitness+", comma-separated)")
+	globalLedger.flags = pf
+}
+
+// resolve applies the environment to the flags not given.
+func (o *ledgerOptions) resolve() error {
+	changed := func(n string) bool { f := o.flags.Lookup(n); return f != nil && f.Changed }
+	if !changed("signing-key") {
+		o.SigningKey = os.Getenv(envSigningKey)
+	}
+	if v := os.Getenv(envCheckpointEvery); v != "" && !changed("checkpoint-every") {
+		if err := o.flags.Set("checkpoint-every", v); err != nil {
+			return envError(envCheckpointEvery, v, "want a whole number such as 100000")
+		}
+	}
+	if v := os.Getenv(envCheckpointInterval); v != "" && !changed("checkpoint-interval") {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return envError(envCheckpointInterval, v, "want a duration such as 10s")
+		}
+		o.Interval = d
+	}
+	if v := os.Getenv(envWitness); v != "" && !changed("witness") {
+		o.Witnesses = strings.Split(v, ",")
+	}
+	if o.Every <= 0 {
+		return usagef("--checkpoint-every %d: want a positive number", o.Every)
+	}
+	if o.Interval <= 0 {
+		return usagef("--checkpoint-interval %s: want a positive duration", o.Interval)
+	}
+	return nil
+}
+
+// defaultKeyFile is the signing key beside a SQLite database.
+func defaultKeyFile(t storeTarget) string {
+	if t.kind != "sqlite" {
+		return ""
+	}
+	return t.path + ".key"
+}
+
+// defaultPubFile is the public key beside a SQLite database.
+func defaultPubFile(t storeTarget) string {
+	if t.kind != "sqlite" {
+		return ""
+	}
+	return t.path + ".pub"
+}
+
+// loadSigner reads the signing key of t: --signing-key, else the one
+// beside a SQLite database, made on first use. Without one (PostgreSQL with
+// no --signing-key) it returns nil: the tree is kept, nothing is signed.
+func loadSigner(t storeTarget) (*ledger.Signer, error) {
+	if globalLedger.SigningKey != "" {
+		return ledger.ReadSignerFile(globalLedger.SigningKey)
+	}
+	file := defaultKeyFile(t)
+	if file == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := writeKeyPair(file, defaultPubFile(t), defaultOrigin(filepath.Base(t.path)), false); err != nil {
+			return nil, nil // a directory we cannot write: record unsigned
+		}
+	}
+	return ledger.ReadSignerFile(file)
+}
+
+// defaultOrigin names a log made on this machine.
+func defaultOrigin(suffix string) string {
+	host, _ := os.Hostname()
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r <= ' ' || r == '+' || r == 0x7f {
+				return '-'
+			}
+			return r
+		}, s)
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	o := "wtb/" + clean(host)
+	if suffix != "" {
+		o += "/" + clean(suffix)
+	}
+	return o
+}
+
+// writeKeyPair makes a key pair for origin: the signing key in keyFile
+// (mode 0600), the public key in pubFile.
+func writeKeyPair(keyFile, pubFile, origin string, force bool) error {
+	skey, vkey, err := ledger.GenerateKey(origin)
+	if err != nil {
+		return err
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	for _, f := range []struct {
+		name, text string
+		mode       os.FileMode
+	}{{keyFile, skey, 0o600}, {pubFile, vkey, 0o644}} {
+		fh, err := os.OpenFile(f.name, flags, f.mode)
+		if err != nil {
+			return err
+		}
+		_, werr := fh.WriteString(f.text + "\n")
+		if cerr := fh.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return werr
+		}
+	}
+	return nil
+}
+
+// ledgerStore is a store that keeps its ledger going while a command
+// records: a checkpoint at most every --checkpoint-every entries or
+// --checkpoint-interval, handed to the witnesses, and runs sealed as they
+// end. Close seals what ended and makes a last checkpoint before closing
+// the store.
+type ledgerStore struct {
+	ledger.Store
+	cp     *ledger.Checkpointer
+	sealer *ledger.Sealer
+	once   sync.Once
+	err    error
+}
+
+// watchingLedgerStore is a ledgerStore whose store also follows its own
+// commits (PostgreSQL): the live streams of several instances need it.
+type watchingLedgerStore struct {
+	*ledgerStore
+	audit.Watcher
+}
+
+// withLedger starts the ledger of st, opened for writing as t. A store
+// without a ledger, or without a signing key, is returned as it is.
+func withLedger(st audit.Store, t storeTarget) (audit.Store, error) {
+	ls, ok := st.(ledger.Store)
+	if !ok {
+		return st, nil
+	}
+	if err := globalLedger.resolve(); err != nil {
+		return nil, err
+	}
+	signer, err := loadSigner(t)
+	if err != nil {
+		return nil, err
+	}
+	if signer == nil {
+		return st, nil
+	}
+	var witnesses []ledger.Witness
+	for _, spec := range globalLedger.Witnesses {
+		w, err := parseWitness(strings.TrimSpace(spec))
+		if err != nil {
+			return nil, err
+		}
+		witnesses = append(witnesses, w)
+	}
+	log := slog.Default()
+	cp := ledger.NewCheckpointer(ls, signer, ledger.CheckpointerOptions{
+		Every: globalLedger.Every, Interval: globalLedger.Interval, Witnesses: witnesses, Logger: log})
+	cp.Start()
+	sealer := ledger.NewSealer(ls, cp, ledger.SealerOptions{Logger: log})
+	sealer.Start()
+	l := &ledgerStore{Store: ls, cp: cp, sealer: sealer}
+	if w, ok := st.(audit.Watcher); ok {
+		return &watchingLedgerStore{ledgerStore: l, Watcher: w}, nil
+	}
+	return l, nil
+}
+
+// Append records entries, then tells the checkpointer and the sealer.
+func (l *ledgerStore) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
+	res, err := l.Store.Append(ctx, entries)
+	if err == nil && res.Appended > 0 {
+		l.cp.Committed(res.Appended)
+		l.sealer.Committed(entries)
+	}
+	return res, err
+}
+
+// Close seals the runs that ended, makes a last checkpoint and closes the
+// store.
+func (l *ledgerStore) Close() error {
+	l.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ledgerCloseTimeout)
+		defer cancel()
+		serr := l.sealer.Close(ctx)
+		cerr := l.cp.Close(ctx)
+		l.err = errors.Join(serr, cerr, l.Store.Close())
+		if l.err != nil {
+			l.err = fmt.Errorf("closing the ledger: %w", l.err)
+		}
+	})
+	return l.err
+}
+
+// parseWitness reads a --witness value.
+func parseWitness(spec string) (ledger.Witness, error) {
+	switch {
+	case spec == "":
+		return nil, usagef("--witness needs a file, a URL or nats://HOST:PORT/SUBJECT")
+	case strings.HasPrefix(spec, "http://"), strings.HasPrefix(spec, "https://"):
+		return &ledger.URLWitness{URL: spec}, nil
+	case strings.HasPrefix(spec, "nats://"):
+		return newNATSWitness(spec)
+	case strings.HasPrefix(spec, "file:"):
+		return &ledger.FileWitness{Path: strings.TrimPrefix(spec, "file:")}, nil
+	}
+	return &ledger.FileWitness{Path: spec}, nil
+}

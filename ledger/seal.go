@@ -1,0 +1,432 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wtbdev/wtb/audit"
+)
+
+// RunEnds are the audit types that end a run: its seal follows them.
+var RunEnds = []audit.Type{
+	audit.TypeExecutionCompleted, audit.TypeExecutionFailed, audit.TypeExecutionCancelled,
+	audit.TypeRayBatchTestCompleted, audit.TypeRayBatchTestFailed, audit.TypeRayBatchTestCancelled,
+}
+
+// DefaultSealDelay is how long a Sealer gathers ended runs before it
+// seals them together, under one checkpoint.
+const DefaultSealDelay = time.Second
+
+// maxSealedKept bounds the sealed runs a Sealer remembers to flag late
+// entries as they come.
+const maxSealedKept = 65536
+
+// SealerOptions configure a Sealer.
+type SealerOptions struct {
+	// Delay is how long ended runs are gathered before sealing (default
+	// DefaultSealDelay).
+	Delay time.Duration
+	// Append records the seal entries (default: the store's Append). A
+	// service passes its recorder, so that live streams carry them.
+	Append func(ctx context.Context, entries []audit.Entry) error
+	// Logger receives failures and late entries (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// SealerStats are a Sealer's counters.
+type SealerStats struct {
+	// Sealed counts runs sealed; Late the entries recorded for a run after
+	// its seal; Failed the seal attempts that failed.
+	Sealed, Late, Failed uint64
+}
+
+// Sealer seals runs as they end: when an entry that ends a run is
+// recorded (RunEnds), it takes a checkpoint that covers the run and
+// records a run_sealed entry with the run's entry count, the Merkle root
+// of its leaves and that checkpoint (SealRecord). Entries of a sealed run
+// that arrive afterwards are recorded like any other, counted and logged
+// as late; VerifyRun lists them.
+type Sealer struct {
+	store Store
+	cp    *Checkpointer
+	opts  SealerOptions
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]audit.Type // ended runs, by execution id, with the type that ended them
+	sealed  map[string]int64      // recently sealed runs: the seal's seq
+	order   []string
+	wake    chan struct{}
+	stop    chan struct{}
+	exited  chan struct{}
+	started atomic.Bool
+	work    sync.Mutex // one sealing at a time
+
+	nSealed, nLate, nFailed atomic.Uint64
+}
+
+// NewSealer returns a Sealer of store taking checkpoints with cp.
+func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
+	if opts.Delay <= 0 {
+		opts.Delay = DefaultSealDelay
+	}
+	if opts.Append == nil {
+		opts.Append = func(ctx context.Context, es []audit.Entry) error {
+			_, err := store.Append(ctx, es)
+			return err
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]audit.Type{},
+		sealed: map[string]int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
+}
+
+// Committed looks at entries just recorded (a Recorder's OnCommit calls
+// it): runs that ended are sealed soon; entries of runs sealed already are
+// late.
+func (s *Sealer) Committed(entries []audit.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range entries {
+		e := &entries[i]
+		if e.Type == TypeRunSealed {
+			var rec SealRecord
+			if json.Unmarshal(e.Details, &rec) == nil && rec.ExecutionID != "" {
+				s.remember(rec.ExecutionID, e.Seq)
+			}
+			continue
+		}
+		if e.ExecutionID == "" {
+			continue
+		}
+		if seal, ok := s.sealed[e.ExecutionID]; ok && e.Seq > seal {
+			s.nLate.Add(1)
+			s.log.Warn("ledger: late entry of a sealed run", "execution_id", e.ExecutionID, "seq", e.Seq, "seal_seq", seal)
+		}
+		if slices.Contains(RunEnds, e.Type) {
+			s.pending[e.ExecutionID] = e.Type
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (s *Sealer) remember(id string, seq int64) {
+	if _, ok := s.sealed[id]; !ok {
+		s.order = append(s.order, id)
+		if len(s.order) > maxSealedKept {
+			delete(s.sealed, s.order[0])
+			s.order = s.order[1:]
+		}
+	}
+	s.sealed[id] = seq
+}
+
+// Start seals in the background until Close.
+func (s *Sealer) Start() {
+	if s.started.Swap(true) {
+		return
+	}
+	go func() {
+		defer close(s.exited)
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-s.wake:
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(s.opts.Delay):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := s.SealPending(ctx); err != nil {
+				s.log.Error("ledger: sealing runs failed", "error", err)
+			}
+			cancel()
+		}
+	}()
+}
+
+// Close stops the Sealer and seals the runs that ended meanwhile.
+func (s *Sealer) Close(ctx context.Context) error {
+	if s.started.Load() {
+		select {
+		case <-s.stop:
+		default:
+			close(s.stop)
+		}
+		<-s.exited
+	}
+	return s.SealPending(ctx)
+}
+
+// Stats returns the counters.
+func (s *Sealer) Stats() SealerStats {
+	return SealerStats{Sealed: s.nSealed.Load(), Late: s.nLate.Load(), Failed: s.nFailed.Load()}
+}
+
+// SealPending seals the runs that ended since the last call, under one
+// checkpoint.
+func (s *Sealer) SealPending(ctx context.Context) error {
+	s.work.Lock()
+	defer s.work.Unlock()
+	s.mu.Lock()
+	runs := s.pending
+	s.pending = map[string]audit.Type{}
+	s.mu.Unlock()
+	if len(runs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(runs))
+	s.mu.Lock()
+	for id := range runs {
+		if _, done := s.sealed[id]; !done {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(ids)
+	seals, err := Seals(ctx, s.store, s.cp, ids, runs)
+	if err == nil && len(seals) > 0 {
+		err = s.opts.Append(ctx, seals)
+	}
+	if err != nil {
+		s.nFailed.Add(uint64(len(ids)))
+		s.mu.Lock()
+		for id, t := range runs { // try again with the next ones
+			if _, ok := s.pending[id]; !ok {
+				s.pending[id] = t
+			}
+		}
+		s.mu.Unlock()
+		return err
+	}
+	s.nSealed.Add(uint64(len(seals)))
+	s.mu.Lock()
+	for _, e := range seals {
+		var rec SealRecord
+		if json.Unmarshal(e.Details, &rec) == nil {
+			s.remember(rec.ExecutionID, e.Seq)
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Seals makes the seal entries of the runs ids (not yet recorded): it
+// takes a checkpoint with cp and, for each run, reads its entries up to the
+// checkpoint's last seq, their count and the Merkle root of their leaves.
+// outcome gives the type that ended each run (may be nil). Runs without
+// entries get none.
+func Seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type) ([]audit.Entry, error) {
+	sc, head, err := cp.Checkpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: seal: checkpoint: %w", err)
+	}
+	snap, err := st.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	redacted, err := snap.Redactions(ctx)
+	snap.Close()
+	if err != nil {
+		return nil, err
+	}
+	var out []audit.Entry
+	for _, id := range ids {
+		rec, err := runRecord(ctx, st, id, head.LastSeq, redacted)
+		if err != nil {
+			return nil, err
+		}
+		if rec.Entries == 0 {
+			continue
+		}
+		rec.CheckpointSize = sc.Size
+		rec.CheckpointRoot = base64.StdEncoding.EncodeToString(sc.Root[:])
+		rec.Outcome = outcome[id]
+		e, err := SealEntry(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// runRecord reads run id's entries up to seq through and computes its
+// record.
+func runRecord(ctx context.Context, st audit.Store, id string, through int64, redacted map[int64]Hash) (SealRecord, error) {
+	rec := SealRecord{ExecutionID: id}
+	b := NewBuilder()
+	var h Hasher
+	err := runEntries(ctx, st, id, func(e *audit.Entry) error {
+		if e.Seq > through {
+			return errStop
+		}
+		leaf := leafOfStored(&h, e, redacted)
+		if err := b.Append(e.Seq, leaf); err != nil {
+			return err
+		}
+		if rec.Entries == 0 {
+			rec.FirstSeq = e.Seq
+		}
+		rec.Entries++
+		rec.LastSeq = e.Seq
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return rec, err
+	}
+	root := b.Root()
+	rec.RunRoot = hex.EncodeToString(root[:])
+	return rec, nil
+}
+
+func leafOfStored(h *Hasher, e *audit.Entry, redacted map[int64]Hash) Hash {
+	if d, ok := redacted[e.Seq]; ok {
+		return h.LeafWith(e, d)
+	}
+	return h.Leaf(e)
+}
+
+// runEntries calls fn with every entry of execution id, in seq order.
+func runEntries(ctx context.Context, st audit.Store, id string, fn func(*audit.Entry) error) error {
+	after := int64(0)
+	for {
+		es, err := st.Query(ctx, audit.Filter{ExecutionID: id, After: after, Limit: audit.MaxLimit})
+		if err != nil {
+			return err
+		}
+		for i := range es {
+			if err := fn(&es[i]); err != nil {
+				return err
+			}
+		}
+		if len(es) < audit.MaxLimit {
+			return nil
+		}
+		after = es[len(es)-1].Seq
+	}
+}
+
+// RunReport is what VerifyRun found about one run.
+type RunReport struct {
+	ExecutionID string `json:"execution_id"`
+	// Sealed says whether the run has a seal; SealSeq is the seal's seq.
+	Sealed  bool  `json:"sealed"`
+	SealSeq int64 `json:"seal_seq,omitempty"`
+	// Record is what the seal says.
+	Record *SealRecord `json:"seal,omitempty"`
+	// Entries counts the run's entries the seal covers, as found now.
+	Entries int64 `json:"entries"`
+	// Late lists the seqs of entries recorded for the run after its seal.
+	Late []int64 `json:"late,omitempty"`
+	// Findings lists where the run differs from its seal.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// VerifyRun checks run id against its seal: the run's entries up to the
+// seal's last seq are exactly as many, with the same Merkle root, as the
+// seal records, and the seal's checkpoint is one of the stored checkpoints
+// (whose signatures and roots Verify checks). Entries recorded after the
+// seal are listed as late. A run without a seal has no findings and
+// Sealed false.
+func VerifyRun(ctx context.Context, st Store, id string) (*RunReport, error) {
+	rep := &RunReport{ExecutionID: id}
+	seal, rec, err := FindSeal(ctx, st, id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotVerify, err)
+	}
+	if seal == nil {
+		return rep, nil
+	}
+	rep.Sealed, rep.SealSeq, rep.Record = true, seal.Seq, &rec
+	snap, err := st.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotVerify, err)
+	}
+	redacted, err := snap.Redactions(ctx)
+	var cpOK bool
+	if err == nil {
+		err = snap.Checkpoints(ctx, rec.CheckpointSize, func(note []byte) error {
+			c, perr := ParseUnverified(note)
+			if perr == nil && c.Size == rec.CheckpointSize && base64.StdEncoding.EncodeToString(c.Root[:]) == rec.CheckpointRoot {
+				cpOK = true
+			}
+			return nil
+		})
+	}
+	snap.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotVerify, err)
+	}
+	got, err := runRecord(ctx, st, id, rec.LastSeq, redacted)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotVerify, err)
+	}
+	rep.Entries = got.Entries
+	switch {
+	case got.Entries < rec.Entries:
+		rep.Findings = append(rep.Findings, Finding{Kind: KindDeleted, Seq: seal.Seq,
+			Detail: fmt.Sprintf("the run has %d entries up to seq %d; its seal records %d", got.Entries, rec.LastSeq, rec.Entries)})
+	case got.Entries > rec.Entries:
+		rep.Findings = append(rep.Findings, Finding{Kind: KindInserted, Seq: seal.Seq,
+			Detail: fmt.Sprintf("the run has %d entries up to seq %d; its seal records %d", got.Entries, rec.LastSeq, rec.Entries)})
+	case got.RunRoot != rec.RunRoot:
+		rep.Findings = append(rep.Findings, Finding{Kind: KindChanged, Seq: seal.Seq,
+			Detail: "the root of the run's entries differs from the one its seal records"})
+	}
+	if !cpOK {
+		rep.Findings = append(rep.Findings, Finding{Kind: KindForgedCheckpoint, Seq: seal.Seq,
+			Detail: fmt.Sprintf("no stored checkpoint of size %d has the root the seal records", rec.CheckpointSize)})
+	}
+	err = runEntries(ctx, st, id, func(e *audit.Entry) error {
+		if e.Seq > seal.Seq {
+			rep.Late = append(rep.Late, e.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotVerify, err)
+	}
+	return rep, nil
+}
+
+// FindSeal returns the first seal of run id (nil when it has none) with its
+// record. Seals belong to no execution (they are the ledger's records,
+// counted in no run's summary): it reads the seals in seq order.
+func FindSeal(ctx context.Context, st audit.Store, id string) (*audit.Entry, SealRecord, error) {
+	after := int64(0)
+	for {
+		es, err := st.Query(ctx, audit.Filter{Types: []audit.Type{TypeRunSealed}, After: after, Limit: audit.MaxLimit})
+		if err != nil {
+			return nil, SealRecord{}, err
+		}
+		for i := range es {
+			var rec SealRecord
+			if json.Unmarshal(es[i].Details, &rec) == nil && rec.ExecutionID == id {
+				return &es[i], rec, nil
+			}
+		}
+		if len(es) < audit.MaxLimit {
+			return nil, SealRecord{}, nil
+		}
+		after = es[len(es)-1].Seq
+	}
+}
