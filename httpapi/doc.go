@@ -99,6 +99,25 @@
 // executions, newest first. The timeline is text/plain, the text of `wtb audit
 // show`. An unknown execution is a 404.
 //
+// # Runs analysed
+//
+//	GET /v1/compare?a=&b=
+//	GET /v1/executions/{id}/trace
+//	GET /v1/batches/{id}
+//
+// /v1/compare answers audit.Comparison of executions a and b: their
+// summaries, the steps (node runs and rollbacks) aligned by node sequence
+// with the duration delta of each, the first divergence (step, kind and
+// message; null when none), per node the runs, failures and durations of
+// each side, and the summary fields that differ. /v1/executions/{id}/trace
+// answers the run in the Chrome Trace Event format (audit.ChromeTrace; a
+// download, which Perfetto and chrome://tracing open). /v1/batches/{id}
+// answers a Ray batch test (audit.BatchOf): its summary, its best
+// combination and score once known, and its variants with status, score,
+// metrics, duration, failure and execution id. Each reads whole runs: an
+// execution of more than Options.MaxTimelineEntries entries is a 422
+// naming GET /v1/audit; an unknown one a 404; a missing a or b a 400.
+//
 // # Live streams
 //
 // GET /v1/stream?topic=... (Server-Sent Events) and GET /v1/ws (WebSocket)

@@ -49,7 +49,7 @@ type writeState struct {
 	uniq    []int          // positions of the first occurrence of each id
 	boxes   boxCache
 	deltas  audit.DeltaFolder
-	upserts map[int]driver.Stmt // summary upsert of n executions, prepared on first use
+	upserts map[int]driver.Stmt // summary upsert of n executions (-n: not countsOnly), prepared on first use
 	upArgs  []driver.NamedValue
 	led     ledgerWriter
 }
@@ -65,8 +65,11 @@ const (
 
 // upsertExecutions merges n audit.ExecutionDelta rows into the
 // executions' summary rows (see migrations/0002_executions.sql); excluded
-// is each row's own proposed values.
-func upsertExecutions(n int) string {
+// is each row's own proposed values. counts leaves the workflow, end and
+// pause columns of an existing row alone: for deltas that set none of
+// them (most batches of a long run), an update that assigns no indexed
+// column leaves the status and workflow indexes untouched.
+func upsertExecutions(n int, counts bool) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO executions (execution_id, workflow_id, started_ns, ended_ns, end_type, paused,
 	total, nodes_executed, nodes_failed, checkpoints, rollbacks, errors, first_seq, last_seq) VALUES `)
@@ -76,9 +79,29 @@ func upsertExecutions(n int) string {
 		}
 		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
-	b.WriteString(upsertSet)
+	if counts {
+		b.WriteString(upsertCounts)
+	} else {
+		b.WriteString(upsertSet)
+	}
 	return b.String()
 }
+
+// countsOnly reports whether a delta sets no workflow, end or pause.
+func countsOnly(d *audit.ExecutionDelta) bool {
+	return d.WorkflowID == "" && d.EndType == "" && !d.PauseSet
+}
+
+// upsertCounts merges a row of countsOnly into an existing summary row.
+const upsertCounts = `
+ON CONFLICT (execution_id) DO UPDATE SET
+	total = total + excluded.total,
+	nodes_executed = nodes_executed + excluded.nodes_executed,
+	nodes_failed = nodes_failed + excluded.nodes_failed,
+	checkpoints = checkpoints + excluded.checkpoints,
+	rollbacks = rollbacks + excluded.rollbacks,
+	errors = errors + excluded.errors,
+	last_seq = excluded.last_seq`
 
 // upsertSet merges a row into an existing summary row (see
 // audit.ExecutionDelta).
@@ -102,25 +125,43 @@ ON CONFLICT (execution_id) DO UPDATE SET
 // maxUpsertRows) by one statement each.
 func (w *writeState) summarise(ctx context.Context, dc driver.Conn, entries []audit.Entry) error {
 	deltas := w.deltas.Fold(entries)
-	for len(deltas) > 0 {
-		k := maxUpsertRows
-		for k > len(deltas) {
-			k >>= 1
+	// The deltas that only count go first (an execution is in one delta).
+	plain := 0
+	for i := range deltas {
+		if countsOnly(&deltas[i]) {
+			deltas[plain], deltas[i] = deltas[i], deltas[plain]
+			plain++
 		}
-		if err := w.upsertChunk(ctx, dc, deltas[:k]); err != nil {
-			return err
+	}
+	for _, part := range [...]struct {
+		deltas []audit.ExecutionDelta
+		counts bool
+	}{{deltas[:plain], true}, {deltas[plain:], false}} {
+		for d := part.deltas; len(d) > 0; {
+			k := maxUpsertRows
+			for k > len(d) {
+				k >>= 1
+			}
+			if err := w.upsertChunk(ctx, dc, d[:k], part.counts); err != nil {
+				return err
+			}
+			d = d[k:]
 		}
-		deltas = deltas[k:]
 	}
 	return nil
 }
 
-// upsertChunk writes the deltas with one statement.
-func (w *writeState) upsertChunk(ctx context.Context, dc driver.Conn, deltas []audit.ExecutionDelta) error {
+// upsertChunk writes the deltas with one statement; counts says they are
+// all countsOnly.
+func (w *writeState) upsertChunk(ctx context.Context, dc driver.Conn, deltas []audit.ExecutionDelta, counts bool) error {
 	n := len(deltas)
-	stmt := w.upserts[n]
+	key := n
+	if !counts {
+		key = -n
+	}
+	stmt := w.upserts[key]
 	if stmt == nil {
-		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, upsertExecutions(n))
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, upsertExecutions(n, counts))
 		if err != nil {
 			return err
 		}
@@ -131,7 +172,7 @@ func (w *writeState) upsertChunk(ctx context.Context, dc driver.Conn, deltas []a
 				w.upArgs[i].Ordinal = i + 1
 			}
 		}
-		w.upserts[n], stmt = st, st
+		w.upserts[key], stmt = st, st
 	}
 	st, ok := stmt.(driver.StmtExecContext)
 	if !ok {
