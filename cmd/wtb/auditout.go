@@ -43,11 +43,15 @@ func init() {
 	ef.IntVar(&auditOut.exportLimit, "limit", 0, "write at most this many entries (0: all)")
 }
 
+// localZone is the zone --local shows times in. Tests set it instead of
+// time.Local, which other goroutines of the process read.
+var localZone = time.Local
+
 // displayLocation is the zone of the times the audit commands show: UTC,
 // or the local zone with --local.
 func displayLocation() *time.Location {
 	if auditOut.local {
-		return time.Local
+		return localZone
 	}
 	return time.UTC
 }

@@ -66,9 +66,9 @@ func TestAuditJSONOutput(t *testing.T) {
 
 func TestAuditLocalTimes(t *testing.T) {
 	db := importedDB(t, "tz", 10, 10)
-	saved := time.Local
-	time.Local = time.FixedZone("XST", -5*3600)
-	t.Cleanup(func() { time.Local = saved })
+	saved := localZone
+	localZone = time.FixedZone("XST", -5*3600)
+	t.Cleanup(func() { localZone = saved })
 	r := mustRun(t, "", "audit", "list", "--db", db)
 	if !strings.Contains(r.stdout, "2026-03-14 09:26:53Z") {
 		t.Errorf("list without --local is not in UTC:\n%s", r.stdout)
