@@ -49,7 +49,8 @@ var (
 // (Rank -1), Details that are not empty and not a JSON object, a DurationMS
 // that is NaN or infinite, a text field that is not valid UTF-8 or contains
 // a NUL byte, or a field over its size limit (MaxIDSize, MaxTextSize,
-// MaxDetailsSize). Seq is ignored: the store assigns it. Empty Details mean
+// MaxDetailsSize; MaxIDSize also bounds the workflow_id detail of an
+// execution_started or ray_batch_test_started entry). Seq is ignored: the store assigns it. Empty Details mean
 // the empty object.
 func (e Entry) Validate() error {
 	if e.EventID == "" {
@@ -98,6 +99,13 @@ func (e Entry) Validate() error {
 	}
 	if len(e.Details) > 0 && !validObject(e.Details) {
 		return fmt.Errorf("%w: event %s: details are not a JSON object", ErrInvalidEntry, e.EventID)
+	}
+	if e.Type == TypeExecutionStarted || e.Type == TypeRayBatchTestStarted {
+		// The workflow id is an identifier of the execution (stores list
+		// executions by it): the same limit applies.
+		if n := len(workflowIDDetail(e.Details)); n > MaxIDSize {
+			return fmt.Errorf("%w: event %s: workflow_id is %d bytes, over the %d-byte limit of identifiers", ErrInvalidEntry, shortID(e.EventID), n, MaxIDSize)
+		}
 	}
 	return nil
 }

@@ -426,6 +426,13 @@ func testRoundTrip(t *testing.T, s audit.Store) {
 			e.SourceType = incompressible(audit.MaxIDSize)
 			e.EventID = incompressible(audit.MaxIDSize-len(e.EventID)) + e.EventID
 		}},
+		{"execution start with ids at size limit", func(e *audit.Entry) {
+			// The workflow id is kept beside the execution id (executions
+			// listed by workflow): both at the limit must fit.
+			e.Type, e.SourceType, e.NodeID = audit.TypeExecutionStarted, "ExecutionStartedEvent", ""
+			e.ExecutionID = incompressible(audit.MaxIDSize)
+			e.Details = json.RawMessage(`{"workflow_id":"` + incompressible(audit.MaxIDSize) + `","workflow_name":"w"}`)
+		}},
 	}
 	want := make([]audit.Entry, len(tests))
 	for i, tc := range tests {
@@ -546,6 +553,10 @@ func testInvalidEntry(t *testing.T, s audit.Store) {
 		{"NUL in message", func(e *audit.Entry) { e.Message = "a\x00b" }},
 		{"invalid UTF-8 node id", func(e *audit.Entry) { e.NodeID = "n\xff" }},
 		{"event_id too long", func(e *audit.Entry) { e.EventID = strings.Repeat("e", audit.MaxIDSize+1) }},
+		{"workflow_id too long", func(e *audit.Entry) {
+			e.Type = audit.TypeExecutionStarted
+			e.Details = json.RawMessage(`{"workflow_id":"` + strings.Repeat("w", audit.MaxIDSize+1) + `"}`)
+		}},
 		{"message too long", func(e *audit.Entry) { e.Message = strings.Repeat("m", audit.MaxTextSize+1) }},
 	}
 	for i, tc := range tests {
