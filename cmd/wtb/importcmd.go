@@ -153,7 +153,7 @@ func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool
 			src = io.TeeReader(in, spool)
 			seeker = spool
 		}
-		src, isArray, err := importInput(src)
+		src, isArray, err := importInputCtx(ctx, src)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", display, err)
 		}
@@ -181,7 +181,7 @@ func runImport(ctx context.Context, t storeTarget, name string, skipInvalid bool
 		in = seeker
 	}
 
-	in, isArray, err := importInput(in)
+	in, isArray, err := importInputCtx(ctx, in)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", display, err)
 	}

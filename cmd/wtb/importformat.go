@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,28 @@ func lineRef(name string, num int) string {
 		return name + strconv.Itoa(num)
 	}
 	return name + ":" + strconv.Itoa(num)
+}
+
+// importInputCtx is importInput, given up when ctx ends: the first read
+// may block on a terminal or a pipe left open, and an interruption does not
+// wait for it (the blocked read is abandoned, as parseStream's is).
+func importInputCtx(ctx context.Context, r io.Reader) (io.Reader, bool, error) {
+	type result struct {
+		r       io.Reader
+		isArray bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		in, isArray, err := importInput(r)
+		done <- result{in, isArray, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.isArray, res.err
+	case <-ctx.Done():
+		return nil, false, fmt.Errorf("interrupted: %w", ctx.Err())
+	}
 }
 
 // importInput prepares an input of import: it skips a UTF-8 byte order

@@ -244,8 +244,9 @@ func TestInterruptedExitStatus(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("wtb import did not stop within 30s of SIGINT")
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-done
+		t.Fatalf("wtb import did not stop within 30s of SIGINT; stderr:\n%s", stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Errorf("exit %d, want %d", code, exitInterrupted)
