@@ -29,6 +29,10 @@ type Tile struct {
 	Index uint64
 	// Hashes are the tile's hashes, HashSize bytes each (at most TileWidth of them).
 	Hashes []byte
+	// From, in a tile Builder.Flush returns, is the number of its first
+	// hashes that a committed batch wrote already: a store may write only
+	// the rest.
+	From int
 }
 
 // Width returns the number of hashes in t.
@@ -118,6 +122,14 @@ type Builder struct {
 	err   error
 	mem   arena
 	rf    *compact.RangeFactory // rangeFactory with node hashes in mem
+	// stored[l] is the last tile of level l as the last committed batch
+	// left it: its index and width.
+	stored []storedTile
+}
+
+type storedTile struct {
+	index uint64
+	width int
 }
 
 type builderState struct {
@@ -180,6 +192,7 @@ func RestoreBuilder(h Head, last []Tile) (*Builder, error) {
 		}
 		b.tiles[l] = Tile{Level: l, Index: idx, Hashes: append([]byte(nil), t.Hashes[:w*HashSize]...)}
 	}
+	b.markStored()
 	return b, nil
 }
 
@@ -311,6 +324,13 @@ func (b *Builder) Flush() []Tile {
 			out = append(out, b.tiles[l])
 		}
 	}
+	for i := range out {
+		t := &out[i]
+		t.From = 0
+		if t.Level < len(b.stored) && b.stored[t.Level].index == t.Index {
+			t.From = min(b.stored[t.Level].width, t.Width())
+		}
+	}
 	return out
 }
 
@@ -319,6 +339,15 @@ func (b *Builder) Commit() {
 	b.saved = nil
 	b.done = b.done[:0]
 	clear(b.dirty)
+	b.markStored()
+}
+
+// markStored records the last tiles as stored.
+func (b *Builder) markStored() {
+	b.stored = b.stored[:0]
+	for _, t := range b.tiles {
+		b.stored = append(b.stored, storedTile{t.Index, t.Width()})
+	}
 }
 
 // ErrBadRange is returned for a compact range that is not a whole number

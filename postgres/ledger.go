@@ -38,9 +38,9 @@ func newLedgerQueries(schema string) ledgerQueries {
 	entries := q.entries
 	q.sync = `SELECT (SELECT size FROM ` + q.head + `), (SELECT last_seq FROM ` + q.head + `),
 		(SELECT coalesce(max(seq), 0) FROM ` + entries + `)`
-	q.upsertTiles = `INSERT INTO ` + q.tiles + ` (level, idx, hashes)
-		SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])
-		ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes`
+	q.upsertTiles = `INSERT INTO ` + q.tiles + ` (level, idx, part, hashes)
+		SELECT * FROM unnest($1::integer[], $2::bigint[], $3::smallint[], $4::bytea[])
+		ON CONFLICT (level, idx, part) DO UPDATE SET hashes = excluded.hashes`
 	q.upsertHead = `INSERT INTO ` + q.head + ` (one, size, last_seq, root, range) VALUES (true, $1, $2, $3, $4)
 		ON CONFLICT (one) DO UPDATE SET size = excluded.size, last_seq = excluded.last_seq,
 		root = excluded.root, range = excluded.range`
@@ -189,16 +189,28 @@ func (t *ledgerTx) finish(b *pgx.Batch) error {
 	return nil
 }
 
+// tilePart is the number of hashes in one stored part of a tile: 1 KiB,
+// small enough to stay in the row (see migration 0006).
+const tilePart = 32
+
 func queueTree(b *pgx.Batch, q ledgerQueries, tree *ledger.Builder) {
-	tiles := tree.Flush()
-	if len(tiles) > 0 {
-		levels := make([]int32, len(tiles))
-		idxs := make([]int64, len(tiles))
-		hashes := make([][]byte, len(tiles))
-		for i, tl := range tiles {
-			levels[i], idxs[i], hashes[i] = int32(tl.Level), int64(tl.Index), tl.Hashes
+	var (
+		levels []int32
+		idxs   []int64
+		parts  []int16
+		hashes [][]byte
+	)
+	for _, tl := range tree.Flush() {
+		w := tl.Width()
+		for p := tl.From / tilePart; p*tilePart < w; p++ {
+			levels = append(levels, int32(tl.Level))
+			idxs = append(idxs, int64(tl.Index))
+			parts = append(parts, int16(p))
+			hashes = append(hashes, tl.Hashes[p*tilePart*ledger.HashSize:min((p+1)*tilePart, w)*ledger.HashSize])
 		}
-		b.Queue(q.upsertTiles, levels, idxs, hashes)
+	}
+	if len(levels) > 0 {
+		b.Queue(q.upsertTiles, levels, idxs, parts, hashes)
 	}
 	h := tree.Head()
 	b.Queue(q.upsertHead, int64(h.Size), h.LastSeq, h.Root[:], h.Range)
@@ -284,21 +296,32 @@ func readHead(ctx context.Context, c queryer, q ledgerQueries) (ledger.Head, boo
 }
 
 func readTiles(ctx context.Context, c queryer, q ledgerQueries, level int, from, to uint64) ([]ledger.Tile, error) {
-	rows, err := c.Query(ctx, "SELECT idx, hashes FROM "+q.tiles+" WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+	rows, err := c.Query(ctx, "SELECT idx, part, hashes FROM "+q.tiles+" WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx, part",
 		level, int64(min(from, 1<<62)), int64(min(to, 1<<62)))
 	if err != nil {
 		return nil, err
 	}
 	var out []ledger.Tile
+	gap := false // a part is missing: the rest of the tile is unusable
 	for rows.Next() {
 		var (
-			idx int64
-			hs  []byte
+			idx  int64
+			part int16
+			hs   []byte
 		)
-		if err := rows.Scan(&idx, &hs); err != nil {
+		if err := rows.Scan(&idx, &part, &hs); err != nil {
 			return nil, err
 		}
-		out = append(out, ledger.Tile{Level: level, Index: uint64(idx), Hashes: hs})
+		if len(out) == 0 || out[len(out)-1].Index != uint64(idx) {
+			out = append(out, ledger.Tile{Level: level, Index: uint64(idx)})
+			gap = false
+		}
+		t := &out[len(out)-1]
+		if gap || int(part)*tilePart != t.Width() || len(hs)%ledger.HashSize != 0 {
+			gap = true
+			continue
+		}
+		t.Hashes = append(t.Hashes, hs...)
 	}
 	return out, rows.Err()
 }
