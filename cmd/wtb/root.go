@@ -104,6 +104,7 @@ func init() {
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usagef("%w", err)
 	})
+	rootCmd.SetHelpCommand(helpCommand())
 }
 
 // changed reports whether the flag name was given on the command line.

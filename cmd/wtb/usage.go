@@ -109,6 +109,28 @@ func enforceConventions(cmd *cobra.Command) {
 	}
 }
 
+// helpCommand is "wtb help [command]": the help of the named command, and
+// a usage error (exit status 2) for a command that does not exist, where
+// cobra's own help command prints the root help and exits 0.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				parent := c.Root()
+				if target != nil {
+					parent = target
+				}
+				return subcommandError(parent, rest)
+			}
+			return target.Help()
+		},
+	}
+}
+
 // subcommandError is the usage error of a group command run with args (no
 // subcommand matched them).
 func subcommandError(c *cobra.Command, args []string) error {

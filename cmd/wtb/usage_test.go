@@ -34,6 +34,8 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"audit", "list", "--bogus"}, "unknown flag: --bogus"},
 		{"missing argument", []string{"audit", "show"}, "audit show needs an execution id"},
 		{"extra argument", []string{"version", "x"}, "version takes no arguments"},
+		{"help of an unknown command", []string{"help", "nosuch"}, `unknown command "nosuch" (commands: audit, `},
+		{"help of an unknown subcommand", []string{"help", "audit", "nosuch"}, `unknown command "nosuch" for audit`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +50,13 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q: want one line wtb: ...%s", r.stderr, tc.want)
 			}
 		})
+	}
+}
+
+func TestHelpOfACommand(t *testing.T) {
+	r := mustRun(t, "", "help", "audit", "show")
+	if !strings.Contains(r.stdout, "wtb audit show") {
+		t.Fatalf("help audit show:\n%s", r.stdout)
 	}
 }
 
