@@ -1,13 +1,20 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wtbdev/wtb/jetstream/jstest"
+	"github.com/wtbdev/wtb/ledger"
 )
 
 // executionOf returns the id of the only execution of db.
@@ -136,4 +143,48 @@ func sqlExec(t *testing.T, db, q string) {
 	if _, err := c.Exec(q); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestNATSWitness hands checkpoints to a JetStream subject (an embedded
+// server) and reads them back from the stream.
+func TestNATSWitness(t *testing.T) {
+	srv := jstest.Start(t)
+	subject := "wtb.test.witness"
+	w, err := parseWitness(srv.URL() + "/" + subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, _ := ledger.GenerateKey("wtb.test/nats")
+	signer, _ := ledger.NewSigner(skey)
+	keys, _ := ledger.NewVerifier(vkey)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for size := uint64(1); size <= 3; size++ {
+		c, _ := signer.Sign(size, ledger.Hash{byte(size)})
+		if err := w.Witness(ctx, c.Note); err != nil {
+			t.Fatalf("witness: %v", err)
+		}
+	}
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stream, err := js.StreamNameBySubject(ctx, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := js.Stream(ctx, stream)
+	for seq := uint64(1); seq <= 3; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := keys.Open(m.Data)
+		if err != nil || c.Size != seq {
+			t.Fatalf("message %d: %+v, %v", seq, c, err)
+		}
+	}
+	w.(*natsWitness).nc.Close()
 }
