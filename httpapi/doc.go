@@ -190,9 +190,13 @@
 // Options.RequestLogLevel; never a token, a query or a path value.
 //
 // Routes returns the list of routes the router is built from; the
-// authorization tests and the OpenAPI document read the same list.
+// authorization tests and the OpenAPI document read the same list. GET
+// /v1/openapi.json serves that document (OpenAPI 3.1, also the file
+// openapi.json of this package and OpenAPI()): every route with its
+// parameters, bodies and their JSON Schemas, statuses and scope.
 //
-// With Options.Tokens, every route but /healthz and /readyz needs
+// With Options.Tokens, every route but /healthz, /readyz and
+// /v1/openapi.json needs
 // "Authorization: Bearer TOKEN": scope ingest for POST /v1/events,
 // /v1/langgraph/events and /v1/traces, read for the rest. Tokens are compared in constant time and never logged.
 // CheckListenAddr refuses to serve without tokens on a non-loopback address.
@@ -201,7 +205,12 @@
 // accepting, ends the live streams with a reason, finishes the requests in
 // flight within Options.ShutdownTimeout (closing the connections still busy
 // then, such as clients that stopped reading) and drains the recorder under
-// a bound of its own.
+// a bound of its own. A live stream sends its last event or close frame at
+// once and has StreamGoodbyeTimeout to do so: a stream still writing then,
+// to a client that stopped reading, is closed; it never waits out its
+// write timeout. WebSocket pings go out beside the stream, so waiting for
+// the pong of a client that vanished holds up neither; a client that does
+// not answer a ping within Options.WriteTimeout is disconnected.
 //
 // # Hostile and slow clients
 //

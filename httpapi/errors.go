@@ -74,13 +74,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	if rw, ok := w.(*respWriter); ok {
 		rw.code = e.code
 	}
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			Index   *int   `json:"index,omitempty"`
-		} `json:"error"`
-	}
+	var body errorBody
 	body.Error.Code = e.code
 	body.Error.Message = e.message
 	if e.index >= 0 {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,13 +73,20 @@ func newEnvOn(t testing.TB, srv *Server, st audit.Store) *testEnv {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Close(cctx); err != nil {
-			t.Errorf("Server.Close: %v", err)
+			t.Errorf("Server.Close: %v\n%s", err, goroutines())
 		}
 		if err := st.Close(); err != nil {
 			t.Errorf("store Close: %v", err)
 		}
 	})
 	return env
+}
+
+// goroutines returns the stacks of every goroutine, for a failure that
+// something did not end.
+func goroutines() []byte {
+	buf := make([]byte, 1<<20)
+	return buf[:runtime.Stack(buf, true)]
 }
 
 func nodeStarted(exec, node string) *event.NodeStarted {
@@ -224,14 +232,6 @@ func (e *testEnv) ingest(evs []event.Event) IngestResult {
 		e.t.Fatal(err)
 	}
 	return res
-}
-
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Index   *int   `json:"index"`
-	} `json:"error"`
 }
 
 func parseError(t testing.TB, r response) errorBody {

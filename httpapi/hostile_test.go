@@ -166,6 +166,16 @@ func ingestLong(t *testing.T, env *testEnv, exec string) {
 // never reads the answer.
 func stalledGet(t *testing.T, addr, path string) net.Conn {
 	t.Helper()
+	conn := dialSmallWindow(t, addr)
+	if _, err := conn.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: wtb\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// dialSmallWindow connects to addr with a receive buffer of 4 KiB.
+func dialSmallWindow(t *testing.T, addr string) net.Conn {
+	t.Helper()
 	d := net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
@@ -176,9 +186,6 @@ func stalledGet(t *testing.T, addr, path string) net.Conn {
 	}}
 	conn, err := d.Dial("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: wtb\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	return conn

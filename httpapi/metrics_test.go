@@ -21,12 +21,10 @@ func TestMetrics(t *testing.T) {
 	env.ingest(evs[:1])
 	env.post("text/plain", nil)
 
-	resp := env.get("/metrics")
-	if resp.status != 200 {
-		t.Fatalf("/metrics: %d", resp.status)
-	}
-	text := string(resp.body)
-	for _, want := range []string{
+	// The answers come before the counters that follow them are updated
+	// (the recorder's queue depth drops after the receipts, a request's
+	// duration is observed after its answer): wait for them.
+	waitMetrics(t, env, []string{
 		`wtb_events_ingested_total{event_type="NodeStartedEvent"} 3`,
 		`wtb_events_duplicate_total 1`,
 		`wtb_http_requests_rejected_total{code="unsupported_media_type"} 1`,
@@ -37,11 +35,45 @@ func TestMetrics(t *testing.T) {
 		`wtb_live_clients{transport="ws"} 0`,
 		`wtb_http_request_duration_seconds_count{route="ingest"} 3`,
 		`go_goroutines`,
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("metrics lack %q", want)
+	})
+}
+
+// waitMetrics reads /metrics until it has every line of want (each a
+// prefix of a line), failing after testTimeout with those it lacks.
+func waitMetrics(t *testing.T, env *testEnv, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		resp := env.get("/metrics")
+		if resp.status != 200 {
+			t.Fatalf("/metrics: %d", resp.status)
+		}
+		var lacking []string
+		for _, w := range want {
+			if !hasLine(string(resp.body), w) {
+				lacking = append(lacking, w)
+			}
+		}
+		if len(lacking) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %q", lacking)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// hasLine reports whether text has a line that starts with prefix and
+// ends there or continues with a space.
+func hasLine(text, prefix string) bool {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSuffix(line, "\n")
+		if rest, ok := strings.CutPrefix(line, prefix); ok && (rest == "" || rest[0] == ' ' || rest[0] == '{') {
+			return true
 		}
 	}
+	return false
 }
 
 // A failing store is answered 500/503, counted, and never takes the

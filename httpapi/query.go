@@ -199,10 +199,7 @@ func (s *Server) handleExecutions(w http.ResponseWriter, r *http.Request) *apiEr
 	if sums == nil {
 		sums = []audit.Summary{}
 	}
-	var out struct {
-		Executions []audit.Summary `json:"executions"`
-		NextCursor *string         `json:"next_cursor"`
-	}
+	var out executionsPage
 	out.Executions = sums
 	if len(sums) == p.EffectiveLimit() && len(sums) > 0 {
 		c := sums[len(sums)-1].Cursor()

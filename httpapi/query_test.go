@@ -12,11 +12,6 @@ import (
 	"github.com/wtbdev/wtb/event"
 )
 
-type auditPage struct {
-	Entries    []audit.Entry `json:"entries"`
-	NextCursor *string       `json:"next_cursor"`
-}
-
 func (e *testEnv) auditPage(q url.Values) auditPage {
 	e.t.Helper()
 	r := e.get("/v1/audit?" + q.Encode())

@@ -44,6 +44,12 @@ const (
 	DefaultLingerBytes        = 64 << 20
 	DefaultLingerTimeout      = 5 * time.Second
 	DefaultMaxTimeline        = 100_000
+	// StreamGoodbyeTimeout bounds what a live stream may still write once
+	// the server shuts down (CloseStreams): its last event or close frame.
+	// A write or a ping still blocked then, to a client that stopped
+	// reading or vanished, is ended by closing its connection, so that
+	// shutdown never waits out a stream's write timeout.
+	StreamGoodbyeTimeout = 2 * time.Second
 	// MaxWSMessage bounds a message a WebSocket client sends, in bytes.
 	MaxWSMessage = 64 << 10
 	// MaxTopics bounds the topics of one live client.
@@ -192,6 +198,7 @@ type Server struct {
 	perToken  map[int]int          // live streams open by token index
 	cutters   map[*func()]struct{} // how to close each live stream's connection
 	closing   chan struct{}        // closed when live streams must end
+	goodbye   *time.Timer          // cuts the streams StreamGoodbyeTimeout after closing
 	closeOnce sync.Once
 	closed    atomic.Bool
 	hubOnce   sync.Once
@@ -552,11 +559,20 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) *apiError {
 
 // CloseStreams ends every live stream: SSE clients get an error event with
 // the reason and their last seq, WebSocket clients a close frame. New
-// stream requests are refused. It returns at once; Close waits for them.
+// stream requests are refused. A stream still writing
+// StreamGoodbyeTimeout later (a client that stopped reading or vanished)
+// has its connection closed. It returns at once; Close waits for
+// the streams.
 func (s *Server) CloseStreams() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed.Store(true)
+		s.goodbye = time.AfterFunc(StreamGoodbyeTimeout, func() {
+			if n := s.cutStreams(); n > 0 {
+				s.log.Info("httpapi: closed the connections of live streams still writing after the shutdown's goodbye bound",
+					"streams", n, "bound", StreamGoodbyeTimeout)
+			}
+		})
 		s.mu.Unlock()
 		close(s.closing)
 	})
@@ -594,6 +610,9 @@ func (s *Server) Close(ctx context.Context) error {
 			return fmt.Errorf("httpapi: close: waiting for streams: %w", ctx.Err())
 		}
 	}
+	s.mu.Lock()
+	s.goodbye.Stop()
+	s.mu.Unlock()
 	if err == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		s.hubOnce.Do(func() {
 			if s.follow != nil {

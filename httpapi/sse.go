@@ -84,11 +84,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) *apiError {
 	last := after
 	end := func(code, msg string) {
 		s.metrics.disconnects.WithLabelValues(code).Inc()
-		b := marshalText(struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			LastSeq int64  `json:"last_seq"`
-		}{code, msg, last})
+		b := marshalText(streamError{code, msg, last})
 		_ = sink.write([][]byte{[]byte("event: error\ndata: "), b, []byte("\n\n")})
 	}
 	if resume {

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -48,13 +50,19 @@ type wsReply struct {
 // overflows is closed with status 1013 (try again later) and a reason
 // naming its last seq, from which it resumes with after.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
+	hw := &hijackWatch{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
 	if err != nil {
 		return nil // Accept answered the request
 	}
 	defer c.CloseNow()
-	defer s.onCut(func() { _ = c.CloseNow() })()
+	// A cut closes the connection itself: that ends any write, ping or
+	// close handshake in progress (Conn.CloseNow would wait for a close
+	// handshake under way).
+	defer s.onCut(func() { _ = hw.conn.Close() })()
 	c.SetReadLimit(MaxWSMessage)
+	// ctx ends when the handler returns or the client is gone (the reader
+	// ended): writes and pings to a client that is gone stop at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -68,6 +76,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 			_, b, err := c.Read(ctx)
 			if err != nil {
 				readErr <- err
+				cancel()
 				return
 			}
 			var m wsRequest
@@ -105,11 +114,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		return nil
 	}
 
+	// Pings go out from a goroutine of their own: waiting for the pong of
+	// a client that vanished never holds up the stream nor its shutdown.
+	pinging := make(chan struct{})
+	go func() {
+		defer close(pinging)
+		s.wsPings(ctx, c, hw.conn)
+	}()
+	defer func() { cancel(); <-pinging }()
+
 	var topics topicSet
 	var names []string
 	var last int64
-	hb := time.NewTicker(s.opts.Heartbeat)
-	defer hb.Stop()
 	var batch []*liveEntry
 	for {
 		select {
@@ -118,13 +134,6 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		case <-s.closing:
 			closeWith(websocket.StatusGoingAway, ReasonShutdown, last)
 			return nil
-		case <-hb.C:
-			pctx, pcancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
-			err := c.Ping(pctx)
-			pcancel()
-			if err != nil {
-				return nil
-			}
 		case m := <-reqs:
 			switch {
 			case m.bad != "":
@@ -207,6 +216,49 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 	}
 }
+
+// wsPings pings the client every Heartbeat until ctx ends or the server
+// shuts down. A client that does not answer within WriteTimeout is gone:
+// its connection is closed, which ends the stream.
+func (s *Server) wsPings(ctx context.Context, c *websocket.Conn, conn net.Conn) {
+	t := time.NewTicker(s.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		pctx, pcancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+		err := c.Ping(pctx)
+		pcancel()
+		if err != nil {
+			if ctx.Err() == nil && !s.closed.Load() {
+				_ = conn.Close()
+			}
+			return
+		}
+	}
+}
+
+// hijackWatch keeps the connection the WebSocket library takes over, so
+// that a cut can close it whatever the library is doing.
+type hijackWatch struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijackWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, brw, err
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (h *hijackWatch) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // wsWriteError marks an error of writing to the client during a replay.
 type wsWriteError struct{ error }
