@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/event"
 	"github.com/wtbdev/wtb/otlp"
@@ -59,31 +61,9 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return s.otlpError(w, enc, newError(http.StatusBadRequest, CodeMalformedJSON, err.Error()))
 	}
-	events, res := s.bridges.otlp.Translate(nil, td, &s.opts.OTLP)
-	// A span whose events a store would refuse (an over-long name, text
-	// that is not UTF-8) is rejected whole and counted.
-	keptEv := events[:0]
-	entries := make([]audit.Entry, 0, len(events))
-	from := 0
-	for _, end := range res.SpanEnds {
-		n := len(entries)
-		for _, ev := range events[from:end] {
-			e := audit.FromEvent(ev)
-			if err := e.Validate(); err != nil {
-				res.Reject(err.Error())
-				entries = entries[:n]
-				break
-			}
-			entries = append(entries, e)
-		}
-		if len(entries) > n {
-			keptEv = append(keptEv, events[from:end]...)
-		}
-		from = end
-	}
+	events, entries, res := spanEntries(s.bridges.otlp, td, &s.opts.OTLP)
 	recorded := res.Spans - res.Filtered - res.Rejected
-	sortByExecution(keptEv, entries)
-	if _, _, e := s.recordEntries(r, keptEv, entries); e != nil {
+	if _, _, e := s.recordEntries(r, events, entries); e != nil {
 		if e.status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
 		}
@@ -110,6 +90,37 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return nil
+}
+
+// spanEntries translates the spans of td into events and their audit
+// entries, in the order they are recorded (sortByExecution). A span whose
+// events a store would refuse (an over-long name, text that is not UTF-8)
+// is rejected whole and counted in the Result.
+func spanEntries(tr *otlp.Translator, td ptrace.Traces, opts *otlp.Options) ([]event.Event, []audit.Entry, otlp.Result) {
+	events, res := tr.Translate(nil, td, opts)
+	// A span whose events a store would refuse (an over-long name, text
+	// that is not UTF-8) is rejected whole and counted.
+	keptEv := events[:0]
+	entries := make([]audit.Entry, 0, len(events))
+	from := 0
+	for _, end := range res.SpanEnds {
+		n := len(entries)
+		for _, ev := range events[from:end] {
+			e := audit.FromEvent(ev)
+			if err := e.Validate(); err != nil {
+				res.Reject(err.Error())
+				entries = entries[:n]
+				break
+			}
+			entries = append(entries, e)
+		}
+		if len(entries) > n {
+			keptEv = append(keptEv, events[from:end]...)
+		}
+		from = end
+	}
+	sortByExecution(keptEv, entries)
+	return keptEv, entries, res
 }
 
 // sortByExecution orders entries (and their events alike) by execution, in

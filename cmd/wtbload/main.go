@@ -34,6 +34,7 @@ import (
 
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/httpapi"
+	"github.com/wtbdev/wtb/internal/spangen"
 	"github.com/wtbdev/wtb/sqlite"
 )
 
@@ -167,9 +168,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("--sse-clients must be in [0, %d]", maxSSEClients)
 	case cfg.mode == "sse" && cfg.rate == 0:
 		return errors.New("sse mode needs a --rate")
-	case cfg.mode == "otlp" && (cfg.batch%spansPerTrace != 0 || cfg.jsonBatch <= 0 || cfg.jsonBatch > maxBatch ||
+	case cfg.mode == "otlp" && (cfg.batch%spangen.SpansPerTrace != 0 || cfg.jsonBatch <= 0 || cfg.jsonBatch > maxBatch ||
 		cfg.traceDur < 100*time.Microsecond || cfg.traceDur > time.Hour):
-		return fmt.Errorf("--batch must be a multiple of %d, --json-batch in [1, %d], --trace-duration in [100µs, 1h]", spansPerTrace, maxBatch)
+		return fmt.Errorf("--batch must be a multiple of %d, --json-batch in [1, %d], --trace-duration in [100µs, 1h]", spangen.SpansPerTrace, maxBatch)
 	}
 
 	if cfg.cpuProfile != "" {

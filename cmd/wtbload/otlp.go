@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,102 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/wtbdev/wtb/internal/spangen"
 )
-
-// spansPerTrace is the size of one generated workflow trace: the workflow,
-// four agents (nodes), three model calls and two tool calls.
-const spansPerTrace = 10
-
-// spanGen builds OTLP export requests of whole workflow traces under the
-// GenAI semantic conventions, with trace ids unique to the run, the client
-// and the trace. The traces of a request run side by side and end when the
-// request is sent, as a BatchSpanProcessor exports spans soon after they
-// end once it has a full batch.
-type spanGen struct {
-	run    uint64
-	client int
-	n      uint64
-	td     ptrace.Traces
-	spans  ptrace.SpanSlice
-	end    time.Time // when the template's traces end
-}
-
-// newSpanGen returns a generator of requests of spans spans (whole traces)
-// whose traces last d.
-func newSpanGen(run string, client, spans int, d time.Duration) *spanGen {
-	var h uint64
-	for _, c := range run {
-		h = h*131 + uint64(c)
-	}
-	g := &spanGen{run: h, client: client, td: ptrace.NewTraces(), end: time.Now()}
-	rs := g.td.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "wtbload")
-	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName("wtbload")
-	g.spans = ss.Spans()
-	t0 := g.end.Add(-d)
-	u := d / 100 // the trace's time unit
-	add := func(id, parent byte, name, op string, from, to int) ptrace.Span {
-		sp := g.spans.AppendEmpty()
-		sp.SetSpanID(pcommon.SpanID{id, 1, 2, 3, 4, 5, 6, 7})
-		if parent != 0 {
-			sp.SetParentSpanID(pcommon.SpanID{parent, 1, 2, 3, 4, 5, 6, 7})
-		}
-		sp.SetName(name)
-		sp.Attributes().PutStr("gen_ai.operation.name", op)
-		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Duration(from) * u)))
-		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Duration(to) * u)))
-		sp.Status().SetCode(ptrace.StatusCodeOk)
-		return sp
-	}
-	for range spans / spansPerTrace {
-		// Spans in the order they end: children before their parent.
-		for a := range 4 {
-			agent := byte(2 + a*3)
-			at := a * 24
-			if a < 3 {
-				chat := add(agent+1, agent, "chat gpt-4o", "chat", at+1, at+10)
-				chat.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
-				chat.Attributes().PutInt("gen_ai.usage.input_tokens", 512)
-				chat.Attributes().PutInt("gen_ai.usage.output_tokens", 64)
-			}
-			if a < 2 {
-				tool := add(agent+2, agent, "execute_tool search", "execute_tool", at+11, at+20)
-				tool.Attributes().PutStr("gen_ai.tool.name", "search")
-			}
-			sp := add(agent, 1, "invoke_agent agent", "invoke_agent", at, at+22)
-			sp.Attributes().PutStr("gen_ai.agent.name", fmt.Sprintf("agent-%d", a))
-		}
-		root := add(1, 0, "invoke_workflow load", "invoke_workflow", 0, 100)
-		root.Attributes().PutStr("gen_ai.workflow.name", "load")
-	}
-	return g
-}
-
-// body gives the request's spans fresh trace ids and times (the traces
-// of a request end now, as an exporter's batch does) and returns the
-// encoded ExportTraceServiceRequest.
-func (g *spanGen) body() ([]byte, error) {
-	var tid pcommon.TraceID
-	binary.BigEndian.PutUint64(tid[:8], g.run)
-	shift := time.Since(g.end)
-	g.end = g.end.Add(shift)
-	for i := 0; i < g.spans.Len(); i++ {
-		if i%spansPerTrace == 0 {
-			g.n++
-			binary.BigEndian.PutUint32(tid[8:12], uint32(g.client))
-			binary.BigEndian.PutUint32(tid[12:], uint32(g.n))
-		}
-		sp := g.spans.At(i)
-		sp.SetTraceID(tid)
-		sp.SetStartTimestamp(sp.StartTimestamp() + pcommon.Timestamp(shift))
-		sp.SetEndTimestamp(sp.EndTimestamp() + pcommon.Timestamp(shift))
-	}
-	return ptraceotlp.NewExportRequestFromTraces(g.td).MarshalProto()
-}
 
 // otlpIngest posts OTLP protobuf batches of cfg.batch spans from
 // cfg.clients clients until cfg.events spans were sent or cfg.duration
@@ -129,7 +36,7 @@ func otlpIngest(ctx context.Context, cfg config, base, run string) ingestResult 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newSpanGen(run, c, cfg.batch, cfg.traceDur)
+			g := spangen.New(run, c, cfg.batch, cfg.traceDur)
 			var lat []time.Duration
 			var spans, reqs, fails int
 			var firstErr error
@@ -137,7 +44,7 @@ func otlpIngest(ctx context.Context, cfg config, base, run string) ingestResult 
 				if sent.Add(int64(cfg.batch)) > budget {
 					break
 				}
-				body, err := g.body()
+				body, err := g.Body()
 				if err == nil {
 					t0 := time.Now()
 					var n int
@@ -262,10 +169,10 @@ func runOTLPMode(ctx context.Context, cfg config, base string, out io.Writer) er
 	var o ingestResult
 	ocpu, ook := cpuOf(func() { o = otlpIngest(ctx, cfg, base, runID()) })
 	fmt.Fprintf(out, "otlp (protobuf spans): %d clients x %d spans/request, traces of %s: %d spans (%d traces, %d events) acknowledged durable in %.2fs = %.0f spans/s; latency p50 %s, p99 %s, max %s; %d failed requests\n",
-		cfg.clients, cfg.batch, cfg.traceDur, o.events, o.events/spansPerTrace, o.events*3/2, o.elapsed.Seconds(), o.rate(),
+		cfg.clients, cfg.batch, cfg.traceDur, o.events, o.events/spangen.SpansPerTrace, o.events*spangen.EventsPerTrace/spangen.SpansPerTrace, o.elapsed.Seconds(), o.rate(),
 		ms(o.quantile(0.50)), ms(o.quantile(0.99)), ms(o.quantile(1)), o.failures)
 	if ook && o.events > 0 {
-		fmt.Fprintf(out, "otlp (protobuf spans): server CPU %.1f us per span (%.1f per event)\n", ocpu*1e6/float64(o.events), ocpu*1e6/float64(o.events*3/2))
+		fmt.Fprintf(out, "otlp (protobuf spans): server CPU %.1f us per span (%.1f per event)\n", ocpu*1e6/float64(o.events), ocpu*1e6/float64(o.events*spangen.EventsPerTrace/spangen.SpansPerTrace))
 	}
 	if o.firstErr != nil {
 		fmt.Fprintf(out, "otlp: first failure: %v\n", o.firstErr)
