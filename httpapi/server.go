@@ -152,6 +152,12 @@ type Options struct {
 	// Recorder configures the recorder the server writes through. Its
 	// OnCommit, when set, is called after the server's own.
 	Recorder audit.RecorderOptions
+	// OnDrain, when set, is called by Close once the recorder is drained
+	// and before it is closed, with Close's context: a source that records
+	// through Recorder() in answer to what was recorded (the ledger's run
+	// seals) records its last entries there, through the recorder, so that
+	// they take the same path as every entry. An error is logged.
+	OnDrain func(ctx context.Context) error
 	// OTLP chooses how POST /v1/traces records spans (inputs, outputs,
 	// LangGraph's internal nodes); see package otlp.
 	OTLP otlp.Options
@@ -578,9 +584,9 @@ func (s *Server) CloseStreams() {
 	})
 }
 
-// Close ends the live streams, drains the recorder and waits for the
-// streams: every entry submitted is durable (or its failure reported) when
-// Close returns nil. The recorder is drained first, so that a stream whose
+// Close ends the live streams, drains the recorder, calls Options.OnDrain,
+// closes the recorder and waits for the streams: every entry submitted is
+// durable (or its failure reported) when Close returns nil. The recorder is drained first, so that a stream whose
 // client stopped reading never holds up what was acknowledged; streams
 // still writing when ctx ends have their connections closed. Ingest
 // requests must have finished (see Serve). It does not close the store.
@@ -594,6 +600,11 @@ func (s *Server) Close(ctx context.Context) error {
 			return fmt.Errorf("httpapi: close: draining the recorder: %w", err)
 		}
 		s.log.Warn("httpapi: some entries were not recorded; their requests were answered with an error", "error", err)
+	}
+	if s.opts.OnDrain != nil {
+		if err := s.opts.OnDrain(ctx); err != nil {
+			s.log.Error("httpapi: close: recording the last entries of the drain hook", "error", err)
+		}
 	}
 	err := s.rec.Close(ctx)
 	done := make(chan struct{})

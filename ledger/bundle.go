@@ -450,7 +450,7 @@ func verifyRunBundle(b *bundle, keys *Verifier) (*BundleReport, error) {
 				return nil, fmt.Errorf("%w: %w: %v", ErrCannotVerify, ErrBadBundle, err)
 			}
 			run.Entries++
-		case e.Seq > seal.Seq:
+		default: // not covered by the seal
 			run.Late = append(run.Late, e.Seq)
 		}
 	}

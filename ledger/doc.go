@@ -64,8 +64,11 @@
 //
 // A Sealer records, when a run ends, a run_sealed entry with the run's
 // entry count, the Merkle root of its leaves and the checkpoint that covers
-// them; VerifyRun proves the run complete and lists entries that came after
-// the seal (late). Stores' Redact and Prune keep the proofs and record
+// them; VerifyRun proves the run complete and lists the run's entries the
+// seal does not cover (late: recorded after the seal, or between its
+// checkpoint and the seal). A service records the seals through its
+// recorder (SealerOptions.Append), so that its live streams carry them like
+// any other entry. Stores' Redact and Prune keep the proofs and record
 // themselves as entries (entry_redacted, log_pruned).
 //
 // # Bundles

@@ -36,7 +36,10 @@ type SealerOptions struct {
 	// DefaultSealDelay).
 	Delay time.Duration
 	// Append records the seal entries (default: the store's Append). A
-	// service passes its recorder, so that live streams carry them.
+	// service passes its recorder, so that live streams carry them like
+	// every other entry. It need not set the entries' Seq (a recorder's
+	// Submit does not): the Sealer learns the seals' seqs from Committed.
+	// It must not wait for the Sealer (Committed never does).
 	Append func(ctx context.Context, entries []audit.Entry) error
 	// Logger receives failures and late entries (default slog.Default()).
 	Logger *slog.Logger
@@ -61,15 +64,16 @@ type Sealer struct {
 	opts  SealerOptions
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	pending map[string]audit.Type // ended runs, by execution id, with the type that ended them
-	sealed  map[string]int64      // recently sealed runs: the seal's seq
-	order   []string
-	wake    chan struct{}
-	stop    chan struct{}
-	exited  chan struct{}
-	started atomic.Bool
-	work    sync.Mutex // one sealing at a time
+	mu       sync.Mutex
+	pending  map[string]audit.Type // ended runs, by execution id, with the type that ended them
+	sealed   map[string]int64      // recently sealed runs: the seal's seq
+	order    []string
+	wake     chan struct{}
+	stop     chan struct{}
+	exited   chan struct{}
+	started  atomic.Bool
+	stopOnce sync.Once
+	work     sync.Mutex // one sealing at a time
 
 	nSealed, nLate, nFailed atomic.Uint64
 }
@@ -163,15 +167,16 @@ func (s *Sealer) Start() {
 	}()
 }
 
-// Close stops the Sealer and seals the runs that ended meanwhile.
+// Close stops the Sealer and seals the runs that ended meanwhile, within
+// ctx. Calling it again seals what ended since.
 func (s *Sealer) Close(ctx context.Context) error {
 	if s.started.Load() {
+		s.stopOnce.Do(func() { close(s.stop) })
 		select {
-		case <-s.stop:
-		default:
-			close(s.stop)
+		case <-s.exited:
+		case <-ctx.Done():
+			return fmt.Errorf("ledger: sealer: close: %w", ctx.Err())
 		}
-		<-s.exited
 	}
 	return s.SealPending(ctx)
 }
@@ -221,7 +226,7 @@ func (s *Sealer) SealPending(ctx context.Context) error {
 	s.mu.Lock()
 	for _, e := range seals {
 		var rec SealRecord
-		if json.Unmarshal(e.Details, &rec) == nil {
+		if e.Seq != 0 && json.Unmarshal(e.Details, &rec) == nil { // else Committed saw it
 			s.remember(rec.ExecutionID, e.Seq)
 		}
 	}
@@ -335,7 +340,9 @@ type RunReport struct {
 	Record *SealRecord `json:"seal,omitempty"`
 	// Entries counts the run's entries the seal covers, as found now.
 	Entries int64 `json:"entries"`
-	// Late lists the seqs of entries recorded for the run after its seal.
+	// Late lists the seqs of the run's entries that its seal does not
+	// cover: recorded after the seal, or after the seal's checkpoint was
+	// taken and before the seal was recorded.
 	Late []int64 `json:"late,omitempty"`
 	// Findings lists where the run differs from its seal.
 	Findings []Finding `json:"findings,omitempty"`
@@ -344,8 +351,9 @@ type RunReport struct {
 // VerifyRun checks run id against its seal: the run's entries up to the
 // seal's last seq are exactly as many, with the same Merkle root, as the
 // seal records, and the seal's checkpoint is one of the stored checkpoints
-// (whose signatures and roots Verify checks). Entries recorded after the
-// seal are listed as late. A run without a seal has no findings and
+// (whose signatures and roots Verify checks). The run's entries the seal
+// does not cover (after its LastSeq: recorded after the seal, or between
+// its checkpoint and the seal) are listed as late. A run without a seal has no findings and
 // Sealed false.
 func VerifyRun(ctx context.Context, st Store, id string) (*RunReport, error) {
 	rep := &RunReport{ExecutionID: id}
@@ -397,7 +405,7 @@ func VerifyRun(ctx context.Context, st Store, id string) (*RunReport, error) {
 			Detail: fmt.Sprintf("no stored checkpoint of size %d has the root the seal records", rec.CheckpointSize)})
 	}
 	err = runEntries(ctx, st, id, func(e *audit.Entry) error {
-		if e.Seq > seal.Seq {
+		if e.Seq > rec.LastSeq {
 			rep.Late = append(rep.Late, e.Seq)
 		}
 		return nil

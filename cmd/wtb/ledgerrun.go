@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -179,6 +180,7 @@ type ledgerStore struct {
 	ledger.Store
 	cp     *ledger.Checkpointer
 	sealer *ledger.Sealer
+	rec    atomic.Pointer[audit.Recorder] // set by recordThrough
 	once   sync.Once
 	err    error
 }
@@ -219,9 +221,9 @@ func withLedger(st audit.Store, t storeTarget) (audit.Store, error) {
 	cp := ledger.NewCheckpointer(ls, signer, ledger.CheckpointerOptions{
 		Every: globalLedger.Every, Interval: globalLedger.Interval, Witnesses: witnesses, Logger: log})
 	cp.Start()
-	sealer := ledger.NewSealer(ls, cp, ledger.SealerOptions{Logger: log})
-	sealer.Start()
-	l := &ledgerStore{Store: ls, cp: cp, sealer: sealer}
+	l := &ledgerStore{Store: ls, cp: cp}
+	l.sealer = ledger.NewSealer(ls, cp, ledger.SealerOptions{Logger: log, Append: l.appendSeals})
+	l.sealer.Start()
 	if w, ok := st.(audit.Watcher); ok {
 		return &watchingLedgerStore{ledgerStore: l, Watcher: w}, nil
 	}
@@ -236,6 +238,52 @@ func (l *ledgerStore) Append(ctx context.Context, entries []audit.Entry) (audit.
 		l.sealer.Committed(entries)
 	}
 	return res, err
+}
+
+// recordThrough makes the seals go through rec, the recorder of a service
+// whose live streams must carry them like every other entry (commit,
+// OnCommit, hub). The service calls drain before it closes rec.
+func (l *ledgerStore) recordThrough(rec *audit.Recorder) {
+	l.rec.Store(rec)
+}
+
+// drain seals, through the recorder, the runs that ended: a service calls
+// it once its recorder is drained and before the recorder closes
+// (httpapi.Options.OnDrain). What ends afterwards is sealed by Close.
+func (l *ledgerStore) drain(ctx context.Context) error {
+	return l.sealer.Close(ctx)
+}
+
+// appendSeals records seal entries: through the recorder when the command
+// serves (recordThrough), else, or once the recorder is closed, straight
+// to the store (through Append, so that the checkpointer counts them).
+// The recorder's writer calls Append, which calls Sealer.Committed, which
+// never waits: the sealer waiting here for the recorder cannot deadlock.
+func (l *ledgerStore) appendSeals(ctx context.Context, seals []audit.Entry) error {
+	if rec := l.rec.Load(); rec != nil {
+		rc, err := rec.Submit(ctx, seals)
+		if err == nil {
+			_, err = rc.Wait(ctx)
+			return err
+		}
+		if !errors.Is(err, audit.ErrRecorderClosed) {
+			return err
+		}
+	}
+	_, err := l.Append(ctx, seals)
+	return err
+}
+
+// ledgerOf returns the ledgerStore of st, or nil when st keeps no ledger
+// going (read-only, no signing key, a store without a tree).
+func ledgerOf(st audit.Store) *ledgerStore {
+	switch l := st.(type) {
+	case *ledgerStore:
+		return l
+	case *watchingLedgerStore:
+		return l.ledgerStore
+	}
+	return nil
 }
 
 // Close seals the runs that ended, makes a last checkpoint and closes the

@@ -289,6 +289,14 @@ func runServe(cmd *cobra.Command) error {
 
 	stderr := cmd.ErrOrStderr()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: serveFlags.logLevel.level}))
+	// The ledger's seals go through the recorder, like every entry, so that
+	// the live streams carry them; the runs that ended are sealed once the
+	// recorder is drained, before it closes.
+	led := ledgerOf(st)
+	var onDrain func(context.Context) error
+	if led != nil {
+		onDrain = led.drain
+	}
 	srv, err := httpapi.New(st, serverOptions(st, httpapi.Options{
 		Tokens:            tokens,
 		MaxBodyBytes:      serveFlags.maxBody,
@@ -310,9 +318,13 @@ func runServe(cmd *cobra.Command) error {
 		LingerBytes:        serveFlags.lingerBytes,
 		LingerTimeout:      serveFlags.lingerTimeout,
 		FailFastWindow:     serveFlags.failFastWindow,
+		OnDrain:            onDrain,
 	}))
 	if err != nil {
 		return err
+	}
+	if led != nil {
+		led.recordThrough(srv.Recorder())
 	}
 	ln, err := net.Listen("tcp", serveFlags.addr)
 	if err != nil {
