@@ -133,3 +133,31 @@ func TestAppendJSONString(t *testing.T) {
 		t.Errorf("1e21 -> %s", appendJSONFloat(nil, 1e21))
 	}
 }
+
+// TestValidateWorkflowIDLimit checks the identifier limit of an execution
+// start's workflow_id: measured decoded, found as encoding/json finds it.
+func TestValidateWorkflowIDLimit(t *testing.T) {
+	entry := func(details string) Entry {
+		return Entry{EventID: "ev", SourceType: "ExecutionStartedEvent", Timestamp: t0, Type: TypeExecutionStarted,
+			Severity: SeverityInfo, Details: json.RawMessage(details)}
+	}
+	long := strings.Repeat("w", MaxIDSize)
+	for _, tt := range []struct {
+		details string
+		ok      bool
+	}{
+		{`{"workflow_id":"` + long + `"}`, true},
+		{`{"workflow_id":"` + long + `x"}`, false},
+		{`{"WORKFLOW_ID":"` + long + `x"}`, false},
+		{`{"workflow_id":"` + long + `x","workflow_id":"short"}`, true},     // the last one counts
+		{`{"workflow_id":"` + strings.Repeat(`\n`, MaxIDSize) + `"}`, true}, // 2 KiB encoded, 1 KiB decoded
+		{`{"workflow_id":"` + strings.Repeat(`é`, MaxIDSize/2+1) + `"}`, false},
+		{`{"workflow_id":["` + long + `x"]}`, true}, // not a string: no workflow id
+		{`{"workflow_id":"short","breakpoints":[]}`, true},
+	} {
+		err := entry(tt.details).Validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("details of %d bytes starting %.40s: Validate() = %v, want ok %v", len(tt.details), tt.details, err, tt.ok)
+		}
+	}
+}

@@ -134,6 +134,13 @@ func (o *object) any(k string, v any) {
 		}
 		return
 	}
+	// The values of event maps (metadata, states, span attributes) are
+	// mostly plain JSON values: written directly, byte for byte as
+	// encoding/json writes them; anything else goes through it.
+	if b, ok := appendPlain(o.b, v, 0); ok {
+		o.b = b
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		o.b = append(o.b, "null"...)
@@ -209,6 +216,86 @@ func appendAny(b []byte, x any) []byte {
 		return append(b, "null"...)
 	}
 	return append(b, m...)
+}
+
+// maxPlainDepth bounds the nesting appendPlain writes itself; deeper
+// values go through encoding/json.
+const maxPlainDepth = 32
+
+// appendPlain appends v exactly as json.Marshal(v) writes it when v is a
+// plain JSON value: nil, a string, a bool, a finite float64, an int or
+// int64, a valid non-empty json.Number, or a map[string]any or []any of
+// such values. Otherwise it reports false, and what it appended past
+// len(b) is to be ignored: the caller uses encoding/json, which also
+// decides what a value it cannot encode becomes.
+func appendPlain(b []byte, v any, depth int) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case string:
+		return jsonw.AppendString(b, x), true
+	case bool:
+		return strconv.AppendBool(b, x), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return b, false // an error of encoding/json
+		}
+		return jsonw.AppendFloat(b, x), true
+	case int64:
+		return strconv.AppendInt(b, x, 10), true
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true
+	case json.Number:
+		if x == "" || numberEnd([]byte(x), 0) != len(x) {
+			return b, false // "0", or an error of encoding/json
+		}
+		return append(b, x...), true
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		if depth >= maxPlainDepth {
+			return b, false
+		}
+		var small [8]string
+		keys := small[:0]
+		for key := range x {
+			keys = append(keys, key)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, key := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.AppendString(b, key)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendPlain(b, x[key], depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	case []any:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		if depth >= maxPlainDepth {
+			return b, false
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendPlain(b, e, depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return b, false
 }
 
 // stringMap writes a map of strings with its keys sorted.

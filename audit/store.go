@@ -102,9 +102,13 @@ func (e Entry) Validate() error {
 	}
 	if e.Type == TypeExecutionStarted || e.Type == TypeRayBatchTestStarted {
 		// The workflow id is an identifier of the execution (stores list
-		// executions by it): the same limit applies.
-		if n := len(workflowIDDetail(e.Details)); n > MaxIDSize {
-			return fmt.Errorf("%w: event %s: workflow_id is %d bytes, over the %d-byte limit of identifiers", ErrInvalidEntry, shortID(e.EventID), n, MaxIDSize)
+		// executions by it): the same limit applies. The details are
+		// valid UTF-8 JSON, whose strings decode to at most their encoded
+		// length: details within the limit need not be decoded.
+		if len(e.Details) > MaxIDSize {
+			if n := len(workflowIDDetail(e.Details)); n > MaxIDSize {
+				return fmt.Errorf("%w: event %s: workflow_id is %d bytes, over the %d-byte limit of identifiers", ErrInvalidEntry, shortID(e.EventID), n, MaxIDSize)
+			}
 		}
 	}
 	return nil

@@ -154,10 +154,25 @@ func sortByExecution(events []event.Event, entries []audit.Entry) {
 		}
 		return entries[a].Timestamp.Compare(entries[b].Timestamp)
 	})
-	evs := slices.Clone(events)
-	ens := slices.Clone(entries)
-	for i, j := range order {
-		events[i], entries[i] = evs[j], ens[j]
+	// Position i takes what was at order[i]: follow each cycle of the
+	// permutation, moving every element once, without copies of the
+	// slices (order[j] < 0 marks a position done).
+	for i := range order {
+		if order[i] < 0 {
+			continue
+		}
+		ev, en := events[i], entries[i]
+		j := i
+		for {
+			k := int(order[j])
+			order[j] = -1
+			if k == i {
+				events[j], entries[j] = ev, en
+				break
+			}
+			events[j], entries[j] = events[k], entries[k]
+			j = k
+		}
 	}
 }
 
