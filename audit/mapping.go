@@ -900,11 +900,12 @@ func fromLangGraph(ev *event.LangGraphAudit) Entry {
 		if noun == "llm" {
 			noun = "LLM"
 		}
-		msg = "LangGraph " + noun
+		// One concatenation: one allocation (the hot path of spans).
 		if name != "" {
-			msg += " " + quote(name)
+			msg = "LangGraph " + noun + " '" + name + "' " + verb
+		} else {
+			msg = "LangGraph " + noun + " " + verb
 		}
-		msg += " " + verb
 	}
 	e := newEntry(ev, Type("langgraph_"+kind), langGraphSeverity(ev.Kind), msg)
 	e.ExecutionID, e.NodeID = ev.ThreadID, name

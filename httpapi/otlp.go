@@ -97,7 +97,8 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request) *apiError {
 // events a store would refuse (an over-long name, text that is not UTF-8)
 // is rejected whole and counted in the Result.
 func spanEntries(tr *otlp.Translator, td ptrace.Traces, opts *otlp.Options) ([]event.Event, []audit.Entry, otlp.Result) {
-	events, res := tr.Translate(nil, td, opts)
+	// A span is at most two events.
+	events, res := tr.Translate(make([]event.Event, 0, 2*td.SpanCount()), td, opts)
 	// A span whose events a store would refuse (an over-long name, text
 	// that is not UTF-8) is rejected whole and counted.
 	keptEv := events[:0]

@@ -37,7 +37,8 @@ type view struct {
 	model, workflowName, tlEntityName, tlWorkflowName        string
 	tlEntityPath, llmRequestType                             string
 	lgNode, lgGraph, lgTask, lgCheckpoint                    string
-	lgStep                                                   pcommon.Value
+	lgStep                                                   pcommon.Value // valid when stepSet
+	stepSet                                                  bool
 	thread                                                   string
 	errorType                                                string
 
@@ -53,7 +54,7 @@ type view struct {
 
 // read fills v from span's attributes.
 func (v *view) read(span ptrace.Span, resource pcommon.Map) {
-	*v = view{span: span, resource: resource, lgStep: pcommon.NewValueEmpty()}
+	*v = view{span: span, resource: resource}
 	var inMime, outMime string
 	span.Attributes().Range(func(k string, a pcommon.Value) bool {
 		switch k {
@@ -94,7 +95,7 @@ func (v *view) read(span ptrace.Span, resource pcommon.Map) {
 		case "langgraph.node", "gen_ai.langgraph.node.name":
 			v.lgNode = a.AsString()
 		case "langgraph.step", "gen_ai.langgraph.step":
-			v.lgStep = a
+			v.lgStep, v.stepSet = a, true
 		case "gen_ai.langgraph.graph.name":
 			v.lgGraph = a.AsString()
 		case "gen_ai.langgraph.task.id":
@@ -154,9 +155,9 @@ func (v *view) read(span ptrace.Span, resource pcommon.Map) {
 			if s := str(m["langgraph_checkpoint_ns"]); s != "" && v.lgTask == "" {
 				v.lgTask = s
 			}
-			if st, ok := m["langgraph_step"]; ok && v.lgStep.Type() == pcommon.ValueTypeEmpty {
+			if st, ok := m["langgraph_step"]; ok && (!v.stepSet || v.lgStep.Type() == pcommon.ValueTypeEmpty) {
 				if n, ok := num(st); ok {
-					v.lgStep = pcommon.NewValueInt(n)
+					v.lgStep, v.stepSet = pcommon.NewValueInt(n), true
 				}
 			}
 		}
@@ -179,6 +180,9 @@ func (v *view) token(i int, a pcommon.Value) {
 
 // step returns the LangGraph super-step of the span.
 func (v *view) step() (int64, bool) {
+	if !v.stepSet {
+		return 0, false
+	}
 	switch v.lgStep.Type() {
 	case pcommon.ValueTypeInt:
 		return v.lgStep.Int(), true

@@ -109,7 +109,7 @@ func (t *Translator) trace(id pcommon.TraceID) *trace {
 		t.lru.MoveToFront(e)
 		return e.Value.(*trace)
 	}
-	x := &trace{id: id, hex: hex.EncodeToString(id[:]), nodesOK: map[pcommon.SpanID]struct{}{}, tools: map[pcommon.SpanID]map[pcommon.SpanID]struct{}{}}
+	x := &trace{id: id, hex: hex.EncodeToString(id[:])} // maps made on first use
 	x.elem = t.lru.PushFront(x)
 	t.traces[id] = x.elem
 	for len(t.traces) > t.lim.MaxTraces {
@@ -294,6 +294,9 @@ func (t *Translator) span(dst []event.Event, v *view, opts *Options) ([]event.Ev
 				ErrorType: typ, ErrorMessage: msg, DurationMS: dur, Recoverable: true,
 			})
 		} else {
+			if x.nodesOK == nil {
+				x.nodesOK = map[pcommon.SpanID]struct{}{}
+			}
 			x.nodesOK[sid] = struct{}{}
 			var result any
 			if !opts.OmitOutputs {
@@ -309,6 +312,9 @@ func (t *Translator) span(dst []event.Event, v *view, opts *Options) ([]event.Ev
 			if p := s.ParentSpanID(); !p.IsEmpty() {
 				m := x.tools[p]
 				if m == nil {
+					if x.tools == nil {
+						x.tools = map[pcommon.SpanID]map[pcommon.SpanID]struct{}{}
+					}
 					m = map[pcommon.SpanID]struct{}{}
 					x.tools[p] = m
 				}
