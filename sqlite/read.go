@@ -36,7 +36,11 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Entry, error
 		return nil, wrap(ctx, "query", err)
 	}
 	defer conn.Close()
-	out := make([]audit.Entry, 0, min(f.EffectiveLimit(), 1024))
+	// Room for a small answer only: many queries ask for a whole page and
+	// get a few entries (the ledger seals every run that ends by reading
+	// its entries back), and zeroing a page's worth of entries per query
+	// was a large part of sealing short runs. Appending grows it as needed.
+	out := make([]audit.Entry, 0, min(f.EffectiveLimit(), 64))
 	// Rows are decoded straight from the driver's values: no database/sql
 	// conversion and copy per column.
 	err = conn.Raw(func(dc any) error {
