@@ -68,7 +68,12 @@
 // seal does not cover (late: recorded after the seal, or between its
 // checkpoint and the seal). A service records the seals through its
 // recorder (SealerOptions.Append), so that its live streams carry them like
-// any other entry. Stores' Redact and Prune keep the proofs and record
+// any other entry. A run whose end was recorded by a process that stopped
+// before sealing it is sealed by the next Sealer.CatchUp (a recording
+// command calls it when it opens its store): it reads only the run ends
+// after the store's seal mark, a page at a time, and raises the mark. A
+// run with a seal recorded after its end is never sealed again, whichever
+// process sealed it. Stores' Redact and Prune keep the proofs and record
 // themselves as entries (entry_redacted, log_pruned).
 //
 // # Bundles

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,8 +66,8 @@ type Sealer struct {
 	log   *slog.Logger
 
 	mu       sync.Mutex
-	pending  map[string]audit.Type // ended runs, by execution id, with the type that ended them
-	sealed   map[string]int64      // recently sealed runs: the seal's seq
+	pending  map[string]runEnd // ended runs, by execution id
+	sealed   map[string]int64  // recently sealed runs: the seal's seq
 	order    []string
 	wake     chan struct{}
 	stop     chan struct{}
@@ -93,7 +94,7 @@ func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]audit.Type{},
+	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]runEnd{},
 		sealed: map[string]int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
 }
 
@@ -120,7 +121,9 @@ func (s *Sealer) Committed(entries []audit.Entry) {
 			s.log.Warn("ledger: late entry of a sealed run", "execution_id", e.ExecutionID, "seq", e.Seq, "seal_seq", seal)
 		}
 		if slices.Contains(RunEnds, e.Type) {
-			s.pending[e.ExecutionID] = e.Type
+			if p, ok := s.pending[e.ExecutionID]; !ok || e.Seq < p.seq {
+				s.pending[e.ExecutionID] = runEnd{e.Type, e.Seq}
+			}
 			select {
 			case s.wake <- struct{}{}:
 			default:
@@ -186,44 +189,81 @@ func (s *Sealer) Stats() SealerStats {
 	return SealerStats{Sealed: s.nSealed.Load(), Late: s.nLate.Load(), Failed: s.nFailed.Load()}
 }
 
+// runEnd is the entry that ended a run: its type and seq.
+type runEnd struct {
+	typ audit.Type
+	seq int64
+}
+
 // SealPending seals the runs that ended since the last call, under one
-// checkpoint.
+// checkpoint. A run that has a seal recorded after its end already (by
+// another process sharing the store, or by CatchUp) is not sealed again.
 func (s *Sealer) SealPending(ctx context.Context) error {
 	s.work.Lock()
 	defer s.work.Unlock()
 	s.mu.Lock()
 	runs := s.pending
-	s.pending = map[string]audit.Type{}
+	s.pending = map[string]runEnd{}
 	s.mu.Unlock()
+	_, err := s.seal(ctx, runs)
+	if err != nil {
+		s.mu.Lock()
+		for id, r := range runs { // try again with the next ones
+			if _, ok := s.pending[id]; !ok {
+				s.pending[id] = r
+			}
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// seal seals the runs ended by runs that have no seal after their end, and
+// returns how many it sealed. Call it holding s.work.
+func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) {
 	if len(runs) == 0 {
-		return nil
+		return 0, nil
 	}
 	ids := make([]string, 0, len(runs))
+	from := int64(math.MaxInt64)
 	s.mu.Lock()
-	for id := range runs {
+	for id, r := range runs {
 		if _, done := s.sealed[id]; !done {
 			ids = append(ids, id)
+			from = min(from, r.seq)
 		}
 	}
 	s.mu.Unlock()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	found, err := sealsAfter(ctx, s.store, from, ids)
+	if err != nil {
+		s.nFailed.Add(uint64(len(ids)))
+		return 0, err
+	}
+	outcome := make(map[string]audit.Type, len(ids))
+	ids = slices.DeleteFunc(ids, func(id string) bool {
+		seq, ok := found[id]
+		return ok && seq > runs[id].seq
+	})
+	for _, id := range ids {
+		outcome[id] = runs[id].typ
+	}
 	slices.Sort(ids)
-	seals, err := Seals(ctx, s.store, s.cp, ids, runs)
+	seals, err := Seals(ctx, s.store, s.cp, ids, outcome)
 	if err == nil && len(seals) > 0 {
 		err = s.opts.Append(ctx, seals)
 	}
 	if err != nil {
 		s.nFailed.Add(uint64(len(ids)))
-		s.mu.Lock()
-		for id, t := range runs { // try again with the next ones
-			if _, ok := s.pending[id]; !ok {
-				s.pending[id] = t
-			}
-		}
-		s.mu.Unlock()
-		return err
+		return 0, err
 	}
 	s.nSealed.Add(uint64(len(seals)))
 	s.mu.Lock()
+	for id, seq := range found {
+		s.remember(id, seq)
+	}
 	for _, e := range seals {
 		var rec SealRecord
 		if e.Seq != 0 && json.Unmarshal(e.Details, &rec) == nil { // else Committed saw it
@@ -231,7 +271,91 @@ func (s *Sealer) SealPending(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
-	return nil
+	return len(seals), nil
+}
+
+// sealsAfter returns the seq of a seal recorded after seq from of each run
+// of ids that has one: the latest of those read (it stops reading once
+// every run has one).
+func sealsAfter(ctx context.Context, st audit.Store, from int64, ids []string) (map[string]int64, error) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	found := map[string]int64{}
+	after := from
+	for len(found) < len(want) {
+		es, err := st.Query(ctx, audit.Filter{Types: []audit.Type{TypeRunSealed}, After: after, Limit: audit.MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		for i := range es {
+			var rec SealRecord
+			if json.Unmarshal(es[i].Details, &rec) == nil && want[rec.ExecutionID] {
+				found[rec.ExecutionID] = es[i].Seq // the latest: a run may end twice
+			}
+		}
+		if len(es) < audit.MaxLimit {
+			break
+		}
+		after = es[len(es)-1].Seq
+	}
+	return found, nil
+}
+
+// catchUpPage is the number of run ends CatchUp reads at a time.
+const catchUpPage = 1000
+
+// CatchUp seals the runs that ended without a seal: the process that
+// recorded their end stopped (crashed, was killed) before it sealed them.
+// It reads only the run ends after the store's seal mark (SealMark), a
+// page at a time, up to the tree's last seq as it opens; seals those that
+// have no seal recorded after their end, under one checkpoint per page;
+// and raises the mark as each page is done, so that the next CatchUp
+// starts where this one ended. It returns the number of runs sealed. A
+// recording command calls it when it opens its store.
+func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
+	s.work.Lock()
+	defer s.work.Unlock()
+	mark, err := s.store.SealMark(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: seal catch-up: %w", err)
+	}
+	head, err := s.store.LedgerHead(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: seal catch-up: %w", err)
+	}
+	sealed := 0
+	for after := mark; after < head.LastSeq; {
+		es, err := s.store.Query(ctx, audit.Filter{Types: RunEnds, After: after, Limit: catchUpPage})
+		if err != nil {
+			return sealed, fmt.Errorf("ledger: seal catch-up: %w", err)
+		}
+		runs := map[string]runEnd{}
+		next := head.LastSeq // the page's end: the mark moves there once it is sealed
+		if len(es) == catchUpPage {
+			next = es[len(es)-1].Seq
+		}
+		for i := range es {
+			e := &es[i]
+			if e.Seq > next {
+				break
+			}
+			if _, ok := runs[e.ExecutionID]; !ok && e.ExecutionID != "" {
+				runs[e.ExecutionID] = runEnd{e.Type, e.Seq}
+			}
+		}
+		n, err := s.seal(ctx, runs)
+		sealed += n
+		if err != nil {
+			return sealed, fmt.Errorf("ledger: seal catch-up: %w", err)
+		}
+		if err := s.store.RaiseSealMark(ctx, next); err != nil {
+			return sealed, fmt.Errorf("ledger: seal catch-up: %w", err)
+		}
+		after = next
+	}
+	return sealed, nil
 }
 
 // Seals makes the seal entries of the runs ids (not yet recorded): it

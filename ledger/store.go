@@ -27,6 +27,12 @@ type Store interface {
 	// seq, or audit.ErrNotFound. It counts the entries before it: its cost
 	// grows with the log.
 	LeafIndex(ctx context.Context, seq int64) (uint64, error)
+	// SealMark returns the seal catch-up's mark: every run end (RunEnds)
+	// at or before this seq has been sealed or found sealed (see
+	// Sealer.CatchUp); 0 for a new store.
+	SealMark(ctx context.Context) (int64, error)
+	// RaiseSealMark raises the seal mark to seq; it never lowers it.
+	RaiseSealMark(ctx context.Context, seq int64) error
 	// LedgerSnapshot returns the log as one read transaction sees it.
 	LedgerSnapshot(ctx context.Context) (Snapshot, error)
 	// Redact replaces the payload of entry seq by its digest and records

@@ -24,15 +24,15 @@ const backfillChunk = 65536
 
 // ledgerQueries is the SQL of the ledger's tables in one schema.
 type ledgerQueries struct {
-	entries, tiles, head, checkpoints, redactions, prune string // quoted table names
-	sync, upsertTiles, upsertHead, readHead              string
+	entries, tiles, head, checkpoints, redactions, prune, sealMark string // quoted table names
+	sync, upsertTiles, upsertHead, readHead                        string
 }
 
 func newLedgerQueries(schema string) ledgerQueries {
 	id := func(t string) string { return pgx.Identifier{schema, t}.Sanitize() }
 	q := ledgerQueries{
 		tiles: id("ledger_tiles"), head: id("ledger_head"), checkpoints: id("ledger_checkpoints"),
-		redactions: id("ledger_redactions"), prune: id("ledger_prune"),
+		redactions: id("ledger_redactions"), prune: id("ledger_prune"), sealMark: id("ledger_seal_mark"),
 	}
 	q.entries = id("entries")
 	entries := q.entries

@@ -64,6 +64,35 @@ func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
 	return p.Leaves + uint64(n), nil
 }
 
+// SealMark returns the seal catch-up's mark. See ledger.Store.
+func (s *Store) SealMark(ctx context.Context) (int64, error) {
+	if err := s.check(ctx, "seal mark"); err != nil {
+		return 0, err
+	}
+	var mark int64
+	err := s.pool.QueryRow(ctx, "SELECT seq FROM "+s.led.q.sealMark).Scan(&mark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.wrap(ctx, "seal mark", err)
+	}
+	return mark, nil
+}
+
+// RaiseSealMark raises the seal catch-up's mark to seq. See ledger.Store.
+func (s *Store) RaiseSealMark(ctx context.Context, seq int64) error {
+	if err := s.check(ctx, "raise seal mark"); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, "INSERT INTO "+s.led.q.sealMark+` (one, seq) VALUES (true, $1)
+		ON CONFLICT (one) DO UPDATE SET seq = greatest(`+s.led.q.sealMark+`.seq, excluded.seq)`, seq)
+	if err != nil {
+		return s.wrap(ctx, "raise seal mark", err)
+	}
+	return nil
+}
+
 // AddCheckpoint stores a signed checkpoint unless one of the same or a
 // larger size is stored already (instances sharing the schema take turns
 // under a lock of their own); it reports whether it stored c.

@@ -60,6 +60,31 @@ func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
 	return idx, err
 }
 
+// SealMark returns the seal catch-up's mark. See ledger.Store.
+func (s *Store) SealMark(ctx context.Context) (int64, error) {
+	var mark int64
+	err := s.read(ctx, "seal mark", func(dc driver.Conn) error {
+		return queryRows(ctx, dc, "SELECT seq FROM ledger_seal_mark WHERE one = 1", nil, func(row []driver.Value) error {
+			var ok bool
+			if mark, ok = row[0].(int64); !ok {
+				return fmt.Errorf("seal mark is %T", row[0])
+			}
+			return nil
+		})
+	})
+	return mark, err
+}
+
+// RaiseSealMark raises the seal catch-up's mark to seq. See ledger.Store.
+func (s *Store) RaiseSealMark(ctx context.Context, seq int64) error {
+	return s.write(ctx, "raise seal mark", func(dc driver.Conn) error {
+		_, err := dc.(driver.ExecerContext).ExecContext(ctx,
+			"INSERT INTO ledger_seal_mark (one, seq) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)",
+			[]driver.NamedValue{{Ordinal: 1, Value: seq}})
+		return err
+	})
+}
+
 // AddCheckpoint stores a signed checkpoint unless one of the same or a
 // larger size is stored already; it reports whether it stored c.
 func (s *Store) AddCheckpoint(ctx context.Context, c ledger.SignedCheckpoint) (bool, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -79,6 +80,7 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 		{"Checkpoints", testCheckpoints},
 		{"Redact", testRedact},
 		{"Prune", testPrune},
+		{"SealCatchUp", testSealCatchUp},
 		{"CheckpointTampering", testCheckpointTampering},
 		{"TamperEveryRow", testTamperEveryRow},
 	}
@@ -477,4 +479,122 @@ func mustRoot(t *testing.T, s LedgerStore, size uint64) ledger.Hash {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// runEntries returns n entries of run id, the last of type end (none when
+// end is empty).
+func runEntries(id string, n int, end audit.Type) []audit.Entry {
+	es := make([]audit.Entry, n)
+	for i := range es {
+		es[i] = mk(fmt.Sprintf("%s-%03d", id, i))
+		es[i].ExecutionID = id
+	}
+	if end != "" {
+		es[n-1].Type = end
+	}
+	return es
+}
+
+// sealCount returns the number of seals of each run.
+func sealCount(t *testing.T, s LedgerStore) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, e := range queryAll(t, s, audit.Filter{Types: []audit.Type{ledger.TypeRunSealed}}) {
+		var rec ledger.SealRecord
+		if err := json.Unmarshal(e.Details, &rec); err != nil {
+			t.Fatalf("seal %d: %v", e.Seq, err)
+		}
+		out[rec.ExecutionID]++
+	}
+	return out
+}
+
+// testSealCatchUp: runs whose end was recorded but never sealed (the
+// process stopped first) are sealed by the next Sealer's CatchUp, which
+// reads only the run ends after the seal mark and raises it; a run sealed
+// already, and a second CatchUp, seal nothing again.
+func testSealCatchUp(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	newSealer := func() *ledger.Sealer {
+		cp := ledger.NewCheckpointer(s, testSigner, ledger.CheckpointerOptions{})
+		return ledger.NewSealer(s, cp, ledger.SealerOptions{})
+	}
+	if m, err := s.SealMark(ctx); err != nil || m != 0 {
+		t.Fatalf("SealMark of a new store: %d, %v", m, err)
+	}
+	// Sealed while its process ran.
+	sealedRun := runEntries("run-sealed", 5, audit.TypeExecutionCompleted)
+	mustAppend(t, s, sealedRun)
+	live := newSealer()
+	live.Committed(sealedRun)
+	if err := live.SealPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Ended, never sealed: the process stopped first. One ends twice.
+	mustAppend(t, s, runEntries("run-crashed", 5, audit.TypeExecutionFailed))
+	mustAppend(t, s, runEntries("run-open", 3, ""))
+	twice := runEntries("run-twice", 4, audit.TypeExecutionCancelled)
+	twice = append(twice, mk("run-twice-end2"))
+	twice[4].ExecutionID, twice[4].Type = "run-twice", audit.TypeExecutionCompleted
+	mustAppend(t, s, twice)
+	head, err := s.LedgerHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := newSealer().CatchUp(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("CatchUp: %d sealed, %v; want run-crashed and run-twice", n, err)
+	}
+	want := map[string]int{"run-sealed": 1, "run-crashed": 1, "run-twice": 1}
+	if got := sealCount(t, s); !maps.Equal(got, want) {
+		t.Fatalf("seals %v, want %v", got, want)
+	}
+	for _, id := range []string{"run-crashed", "run-twice"} {
+		rep, err := ledger.VerifyRun(ctx, s, id)
+		if err != nil || !rep.Sealed || len(rep.Findings) > 0 || len(rep.Late) > 0 {
+			t.Fatalf("VerifyRun(%s) after the catch-up: %+v, %v", id, rep, err)
+		}
+	}
+	if rep, err := ledger.VerifyRun(ctx, s, "run-twice"); err != nil || rep.Record.Outcome != audit.TypeExecutionCancelled || rep.Entries != 5 {
+		t.Fatalf("run-twice: %+v, %v; want sealed with its 5 entries, ended first by %s", rep, err, audit.TypeExecutionCancelled)
+	}
+	if m, err := s.SealMark(ctx); err != nil || m < head.LastSeq {
+		t.Fatalf("SealMark after the catch-up: %d, %v; want at least %d", m, err, head.LastSeq)
+	}
+	if r := verifyStore(t, s, ledger.VerifyOptions{}); !r.OK() {
+		t.Fatalf("Verify after the catch-up: %+v", r.Findings)
+	}
+
+	// Again: nothing to seal. The mark never goes down.
+	if n, err := newSealer().CatchUp(ctx); err != nil || n != 0 {
+		t.Fatalf("second CatchUp: %d sealed, %v", n, err)
+	}
+	if got := sealCount(t, s); !maps.Equal(got, want) {
+		t.Fatalf("seals after a second CatchUp %v, want %v", got, want)
+	}
+	m, _ := s.SealMark(ctx)
+	if err := s.RaiseSealMark(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if m2, err := s.SealMark(ctx); err != nil || m2 != m {
+		t.Fatalf("RaiseSealMark(1) moved the mark from %d to %d (%v)", m, m2, err)
+	}
+	// A run that ends while a live Sealer waits to seal it, sealed first by
+	// another process's CatchUp: the live Sealer finds that seal, recorded
+	// after the run's end, and does not seal the run again.
+	late := runEntries("run-later", 3, audit.TypeExecutionCompleted)
+	mustAppend(t, s, late)
+	other := newSealer()
+	if n, err := other.CatchUp(ctx); err != nil || n != 1 {
+		t.Fatalf("CatchUp of a run ended after the mark: %d, %v", n, err)
+	}
+	live.Committed(late)
+	if err := live.SealPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want["run-later"] = 1
+	if got := sealCount(t, s); !maps.Equal(got, want) {
+		t.Fatalf("seals %v, want %v: a run sealed twice", got, want)
+	}
 }

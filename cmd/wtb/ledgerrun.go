@@ -42,6 +42,11 @@ var globalLedger = &ledgerOptions{}
 // closes.
 const ledgerCloseTimeout = 30 * time.Second
 
+// ledgerCatchUpTimeout bounds the sealing of runs left unsealed when a
+// store opens (ledger.Sealer.CatchUp); what is left is sealed by the next
+// recording command.
+const ledgerCatchUpTimeout = time.Minute
+
 func init() {
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&globalLedger.SigningKey, "signing-key", "",
@@ -223,6 +228,16 @@ func withLedger(st audit.Store, t storeTarget) (audit.Store, error) {
 	cp.Start()
 	l := &ledgerStore{Store: ls, cp: cp}
 	l.sealer = ledger.NewSealer(ls, cp, ledger.SealerOptions{Logger: log, Append: l.appendSeals})
+	// Runs whose end was recorded by a process that stopped before sealing
+	// them are sealed now, before anything else is recorded.
+	ctx, cancel := context.WithTimeout(context.Background(), ledgerCatchUpTimeout)
+	n, err := l.sealer.CatchUp(ctx)
+	cancel()
+	if err != nil {
+		log.Warn("ledger: sealing the runs left unsealed failed; the next recording command tries again", "sealed", n, "error", err)
+	} else if n > 0 {
+		log.Info("ledger: sealed runs left unsealed (their process stopped before sealing them)", "sealed", n)
+	}
 	l.sealer.Start()
 	if w, ok := st.(audit.Watcher); ok {
 		return &watchingLedgerStore{ledgerStore: l, Watcher: w}, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/event"
+	"github.com/wtbdev/wtb/sqlite"
 )
 
 // sseEntries reads the entries of an SSE stream opened on base with query
@@ -161,5 +162,57 @@ func TestServeStreamsSeals(t *testing.T) {
 		if !strings.Contains(r.stdout, "run "+exec+": complete:") {
 			t.Fatalf("verify --execution %s: %q", exec, r.stdout)
 		}
+	}
+}
+
+// TestSealCatchUpOnOpen: a run whose end was recorded by a process that
+// stopped before sealing it (here: appended straight to the store, no
+// sealer running) is sealed by the next recording command that opens the
+// store; verify --execution then proves it complete, and a second opening
+// seals nothing more.
+func TestSealCatchUpOnOpen(t *testing.T) {
+	for _, k := range []string{envDB, envStore, envSync, envSigningKey} {
+		t.Setenv(k, "")
+	}
+	db := tempDB(t)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ended []audit.Entry
+	for i := range 5 {
+		ended = append(ended, audit.FromEvent(genEvent("crashed", i, 5)))
+	}
+	if _, err := st.Append(ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	const exec = "crashed-exec-000000"
+	if r := run(t, "", "--db", db, "audit", "verify", "--execution", exec).stdout; strings.Contains(r, "complete:") {
+		t.Fatalf("the run is sealed before any recording command opened the store: %q", r)
+	}
+	seals := func() int {
+		t.Helper()
+		st, err := sqlite.Open(ctx, db, sqlite.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		es, err := st.Query(ctx, audit.Filter{Types: []audit.Type{audit.TypeRunSealed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	for i := range 2 {
+		mustRun(t, "", "--db", db, "import", "-")
+		if n := seals(); n != 1 {
+			t.Fatalf("after opening %d times: %d seals, want 1", i+1, n)
+		}
+	}
+	r := mustRun(t, "", "--db", db, "audit", "verify", "--execution", exec)
+	if !strings.Contains(r.stdout, "run "+exec+": complete:") {
+		t.Fatalf("verify --execution: %q", r.stdout)
 	}
 }
