@@ -10,7 +10,11 @@
 // and the tree's head: its size, the last leaf's seq, its root and its
 // compact range. The writer keeps the compact range and the last tile of
 // every level in memory (Builder), restores them from the head when it
-// opens, and reloads them when another writer moved the head. The tree
+// opens, and reloads them when another writer moved the head. Seqs are
+// leaves in seq order but may skip values (a rolled-back PostgreSQL
+// append); where they do, the store also writes a SeqRun (the leaf index
+// from which seqs go on one by one), so that a seq becomes its leaf index
+// with one indexed read (Store.LeafIndex, inclusion proofs by seq). The tree
 // and the proofs are github.com/transparency-dev/merkle's (compact ranges,
 // proof node lists, verifiers); RFC 6962's hashes are SHA-256.
 //

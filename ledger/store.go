@@ -24,8 +24,9 @@ type Store interface {
 	// or ErrNoCheckpoint.
 	LatestCheckpoint(ctx context.Context) ([]byte, error)
 	// LeafIndex returns the leaf index (position in the log) of the entry
-	// seq, or audit.ErrNotFound. It counts the entries before it: its cost
-	// grows with the log.
+	// seq, or audit.ErrNotFound (also for an entry not in the tree yet).
+	// It reads the seq runs (SeqRun) the store writes with the tiles: one
+	// indexed read, whatever the log's size.
 	LeafIndex(ctx context.Context, seq int64) (uint64, error)
 	// SealMark returns the seal catch-up's mark: every run end (RunEnds)
 	// at or before this seq has been sealed or found sealed (see

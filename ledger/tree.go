@@ -125,6 +125,28 @@ type Builder struct {
 	// stored[l] is the last tile of level l as the last committed batch
 	// left it: its index and width.
 	stored []storedTile
+	// runs holds the seq runs begun since Begin.
+	runs []SeqRun
+}
+
+// SeqRun is where the seqs of the tree's leaves jump: the leaves from
+// Index on have the seqs FirstSeq, FirstSeq+1, ... up to the next run. A
+// log's seqs start a run at 1 and leaf 0 unless a SeqRun says otherwise.
+// Stores keep them (written with the tiles) to turn a seq into its leaf
+// index with one indexed read: see LeafIndexOf.
+type SeqRun struct {
+	FirstSeq int64
+	Index    uint64
+}
+
+// LeafIndexOf returns the leaf index of seq given the run with the
+// largest FirstSeq not above seq (ok false: no run, the implicit one that
+// starts at seq 1, leaf 0). seq is assumed to be a leaf's.
+func LeafIndexOf(seq int64, run SeqRun, ok bool) uint64 {
+	if !ok {
+		run = SeqRun{FirstSeq: 1}
+	}
+	return run.Index + uint64(seq-run.FirstSeq)
 }
 
 type storedTile struct {
@@ -139,6 +161,7 @@ type builderState struct {
 	tiles   []Tile
 	done    int
 	dirty   []bool
+	runs    int
 }
 
 // NewBuilder returns the Builder of an empty tree.
@@ -230,6 +253,7 @@ func (b *Builder) Mark() Mark {
 	s.tiles = append([]Tile(nil), b.tiles...)
 	s.done = len(b.done)
 	s.dirty = append([]bool(nil), b.dirty...)
+	s.runs = len(b.runs)
 	return Mark{s}
 }
 
@@ -243,6 +267,7 @@ func (b *Builder) Undo(m Mark) {
 	b.rng, b.lastSeq = rng, s.lastSeq
 	b.tiles = append(b.tiles[:0:0], s.tiles...)
 	b.done = b.done[:s.done]
+	b.runs = b.runs[:s.runs]
 	b.dirty = append(append(b.dirty[:0:0], s.dirty...), make([]bool, len(s.tiles)-len(s.dirty))...)
 	b.err = nil
 }
@@ -250,6 +275,7 @@ func (b *Builder) Undo(m Mark) {
 // Begin starts a batch: Rollback returns the Builder to this point.
 func (b *Builder) Begin() {
 	b.done = b.done[:0]
+	b.runs = b.runs[:0]
 	clear(b.dirty)
 	b.err = nil
 	m := b.Mark()
@@ -276,8 +302,12 @@ func (b *Builder) Append(seq int64, leaf Hash) error {
 	}
 	h := b.mem.alloc()
 	copy(h, leaf[:])
+	idx := b.rng.End()
 	if err := b.rng.Append(h, b.visit); err != nil {
 		return err
+	}
+	if seq != b.lastSeq+1 {
+		b.runs = append(b.runs, SeqRun{FirstSeq: seq, Index: idx})
 	}
 	b.lastSeq = seq
 	return b.err
@@ -334,10 +364,15 @@ func (b *Builder) Flush() []Tile {
 	return out
 }
 
+// Runs returns the seq runs begun since Begin (where a leaf's seq is not
+// the last one's plus one), for the store to write with the tiles.
+func (b *Builder) Runs() []SeqRun { return b.runs }
+
 // Commit ends the batch: the store's transaction committed.
 func (b *Builder) Commit() {
 	b.saved = nil
 	b.done = b.done[:0]
+	b.runs = b.runs[:0]
 	clear(b.dirty)
 	b.markStored()
 }

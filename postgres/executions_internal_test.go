@@ -48,7 +48,7 @@ func TestExecutionsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"DROP TABLE " + s.q.executionsTable,
-		"DROP TABLE " + s.led.q.tiles + ", " + s.led.q.head + ", " + s.led.q.checkpoints + ", " + s.led.q.redactions + ", " + s.led.q.prune + ", " + s.led.q.sealMark,
+		"DROP TABLE " + s.led.q.tiles + ", " + s.led.q.head + ", " + s.led.q.checkpoints + ", " + s.led.q.redactions + ", " + s.led.q.prune + ", " + s.led.q.sealMark + ", " + s.led.q.runs,
 		"DELETE FROM " + pgxIdent(schema, "schema_migrations") + " WHERE version >= 3"} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {
 			t.Fatal(err)

@@ -24,8 +24,8 @@ const backfillChunk = 65536
 
 // ledgerQueries is the SQL of the ledger's tables in one schema.
 type ledgerQueries struct {
-	entries, tiles, head, checkpoints, redactions, prune, sealMark string // quoted table names
-	sync, upsertTiles, upsertHead, readHead                        string
+	entries, tiles, head, checkpoints, redactions, prune, sealMark, runs string // quoted table names
+	sync, upsertTiles, upsertHead, readHead, upsertRuns, leafIndex       string
 }
 
 func newLedgerQueries(schema string) ledgerQueries {
@@ -33,6 +33,7 @@ func newLedgerQueries(schema string) ledgerQueries {
 	q := ledgerQueries{
 		tiles: id("ledger_tiles"), head: id("ledger_head"), checkpoints: id("ledger_checkpoints"),
 		redactions: id("ledger_redactions"), prune: id("ledger_prune"), sealMark: id("ledger_seal_mark"),
+		runs: id("ledger_seq_runs"),
 	}
 	q.entries = id("entries")
 	entries := q.entries
@@ -45,6 +46,15 @@ func newLedgerQueries(schema string) ledgerQueries {
 		ON CONFLICT (one) DO UPDATE SET size = excluded.size, last_seq = excluded.last_seq,
 		root = excluded.root, range = excluded.range`
 	q.readHead = `SELECT size, last_seq, root, range FROM ` + q.head
+	q.upsertRuns = `INSERT INTO ` + q.runs + ` (first_seq, idx)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[])
+		ON CONFLICT (first_seq) DO UPDATE SET idx = excluded.idx`
+	// leafIndex reads whether the entry exists, the tree's last seq and
+	// the seq run the entry falls in (primary keys find both).
+	q.leafIndex = `SELECT EXISTS (SELECT 1 FROM ` + entries + ` WHERE seq = $1),
+		(SELECT last_seq FROM ` + q.head + `), r.first_seq, r.idx
+		FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT first_seq, idx FROM ` + q.runs + `
+			WHERE first_seq <= $1 ORDER BY first_seq DESC LIMIT 1) AS r ON true`
 	return q
 }
 
@@ -211,6 +221,13 @@ func queueTree(b *pgx.Batch, q ledgerQueries, tree *ledger.Builder) {
 	}
 	if len(levels) > 0 {
 		b.Queue(q.upsertTiles, levels, idxs, parts, hashes)
+	}
+	if runs := tree.Runs(); len(runs) > 0 { // rare: seqs skipped by a rolled-back append
+		first, idx := make([]int64, len(runs)), make([]int64, len(runs))
+		for i, r := range runs {
+			first[i], idx[i] = r.FirstSeq, int64(r.Index)
+		}
+		b.Queue(q.upsertRuns, first, idx)
 	}
 	h := tree.Head()
 	b.Queue(q.upsertHead, int64(h.Size), h.LastSeq, h.Root[:], h.Range)

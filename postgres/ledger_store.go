@@ -40,28 +40,32 @@ func (s *Store) ReadTiles(ctx context.Context, level int, from, to uint64) ([]le
 	return ts, nil
 }
 
-// LeafIndex returns the leaf index of the entry seq. See ledger.Store.
+// LeafIndex returns the leaf index of the entry seq: an indexed read of
+// the seq runs the tree keeps (ledger.SeqRun), whatever the log's size.
+// See ledger.Store.
 func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
 	if err := s.check(ctx, "leaf index"); err != nil {
 		return 0, err
 	}
-	p, err := readPruned(ctx, s.pool, s.led.q)
-	if err != nil {
-		return 0, s.wrap(ctx, "leaf index", err)
-	}
 	var (
-		n     int64
-		found bool
+		found       bool
+		last        *int64
+		first, ridx *int64
 	)
-	err = s.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM "+s.q.entries+" WHERE seq < $1), EXISTS (SELECT 1 FROM "+s.q.entries+" WHERE seq = $1)",
-		seq).Scan(&n, &found)
-	if err != nil {
+	if err := s.pool.QueryRow(ctx, s.led.q.leafIndex, seq).Scan(&found, &last, &first, &ridx); err != nil {
 		return 0, s.wrap(ctx, "leaf index", err)
 	}
-	if !found {
+	switch {
+	case !found:
 		return 0, fmt.Errorf("postgres: leaf index: entry %d: %w", seq, audit.ErrNotFound)
+	case last == nil || seq > *last:
+		return 0, fmt.Errorf("postgres: leaf index: entry %d is not in the tree yet: %w", seq, audit.ErrNotFound)
 	}
-	return p.Leaves + uint64(n), nil
+	run, ok := ledger.SeqRun{}, first != nil && ridx != nil
+	if ok {
+		run = ledger.SeqRun{FirstSeq: *first, Index: uint64(*ridx)}
+	}
+	return ledger.LeafIndexOf(seq, run, ok), nil
 }
 
 // SealMark returns the seal catch-up's mark. See ledger.Store.

@@ -88,6 +88,7 @@ func withoutSeq(e *audit.Entry) audit.Entry {
 
 const (
 	sqlTile = "INSERT OR REPLACE INTO ledger_tiles (level, idx, hashes) VALUES (?, ?, ?)"
+	sqlRun  = "INSERT OR REPLACE INTO ledger_seq_runs (first_seq, idx) VALUES (?, ?)"
 	sqlHead = `INSERT INTO ledger_head (one, size, last_seq, root, range) VALUES (1, ?, ?, ?, ?)
 		ON CONFLICT (one) DO UPDATE SET size = excluded.size, last_seq = excluded.last_seq,
 		root = excluded.root, range = excluded.range`
@@ -198,6 +199,11 @@ func (l *ledgerWriter) write(ctx context.Context, dc driver.Conn) error {
 	for _, t := range l.b.Flush() {
 		if err := l.exec(ctx, dc, sqlTile, int64(t.Level), int64(t.Index), t.Hashes); err != nil {
 			return fmt.Errorf("write tile: %w", err)
+		}
+	}
+	for _, r := range l.b.Runs() {
+		if err := l.exec(ctx, dc, sqlRun, r.FirstSeq, int64(r.Index)); err != nil {
+			return fmt.Errorf("write seq run: %w", err)
 		}
 	}
 	h := l.b.Head()

@@ -37,25 +37,40 @@ func (s *Store) ReadTiles(ctx context.Context, level int, from, to uint64) ([]le
 	return ts, err
 }
 
-// LeafIndex returns the leaf index of the entry seq. See ledger.Store.
+// sqlLeafIndex reads what turns a seq into its leaf index: whether the
+// entry exists, the tree's last seq, and the seq run it falls in (the
+// primary key finds it).
+const sqlLeafIndex = `SELECT EXISTS (SELECT 1 FROM entries WHERE seq = ?1),
+	(SELECT last_seq FROM ledger_head WHERE one = 1),
+	r.first_seq, r.idx
+	FROM (SELECT 1) LEFT JOIN (SELECT first_seq, idx FROM ledger_seq_runs WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1) r`
+
+// LeafIndex returns the leaf index of the entry seq: an indexed read of
+// the seq runs the tree keeps (ledger.SeqRun), whatever the log's size.
+// See ledger.Store.
 func (s *Store) LeafIndex(ctx context.Context, seq int64) (uint64, error) {
-	var idx uint64
-	found := false
+	var (
+		idx    uint64
+		found  bool
+		inTree bool
+	)
 	err := s.read(ctx, "leaf index", func(dc driver.Conn) error {
-		var p ledger.Pruned
-		if err := readPruned(ctx, dc, &p); err != nil {
-			return err
-		}
-		return queryRows(ctx, dc, "SELECT (SELECT count(*) FROM entries WHERE seq < ?1), EXISTS (SELECT 1 FROM entries WHERE seq = ?1)",
-			[]driver.NamedValue{{Ordinal: 1, Value: seq}}, func(row []driver.Value) error {
-				n, _ := row[0].(int64)
-				ex, _ := row[1].(int64)
-				idx, found = p.Leaves+uint64(n), ex == 1
-				return nil
-			})
+		return queryRows(ctx, dc, sqlLeafIndex, []driver.NamedValue{{Ordinal: 1, Value: seq}}, func(row []driver.Value) error {
+			ex, _ := row[0].(int64)
+			last, _ := row[1].(int64)
+			first, ok1 := row[2].(int64)
+			ri, ok2 := row[3].(int64)
+			found, inTree = ex == 1, seq <= last
+			idx = ledger.LeafIndexOf(seq, ledger.SeqRun{FirstSeq: first, Index: uint64(ri)}, ok1 && ok2)
+			return nil
+		})
 	})
-	if err == nil && !found {
+	switch {
+	case err != nil:
+	case !found:
 		err = fmt.Errorf("sqlite: leaf index: entry %d: %w", seq, audit.ErrNotFound)
+	case !inTree:
+		err = fmt.Errorf("sqlite: leaf index: entry %d is not in the tree yet: %w", seq, audit.ErrNotFound)
 	}
 	return idx, err
 }

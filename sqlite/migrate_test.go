@@ -57,7 +57,7 @@ func TestExecutionsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"DROP TABLE executions", "DROP TABLE ledger_tiles", "DROP TABLE ledger_head",
-		"DROP TABLE ledger_checkpoints", "DROP TABLE ledger_redactions", "DROP TABLE ledger_prune", "DROP TABLE ledger_seal_mark",
+		"DROP TABLE ledger_checkpoints", "DROP TABLE ledger_redactions", "DROP TABLE ledger_prune", "DROP TABLE ledger_seal_mark", "DROP TABLE ledger_seq_runs",
 		"DELETE FROM schema_migrations WHERE version >= 2"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -58,6 +58,10 @@ type LedgerStore struct {
 	// (default 1): a server store takes several, each on a connection of
 	// its own, to sweep the rows sooner.
 	Parallel int
+	// SkipSeqs, when set, makes the next append's seqs skip n values, as
+	// a rolled-back append does on PostgreSQL (a store whose seqs never
+	// skip leaves it nil).
+	SkipSeqs func(ctx context.Context, n int64) error
 }
 
 // RunLedger runs the ledger's conformance suite against the stores made by
@@ -81,6 +85,7 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 		{"Redact", testRedact},
 		{"Prune", testPrune},
 		{"SealCatchUp", testSealCatchUp},
+		{"LeafIndex", testLeafIndex},
 		{"CheckpointTampering", testCheckpointTampering},
 		{"TamperEveryRow", testTamperEveryRow},
 	}
@@ -597,4 +602,68 @@ func testSealCatchUp(t *testing.T, s LedgerStore) {
 	if got := sealCount(t, s); !maps.Equal(got, want) {
 		t.Fatalf("seals %v, want %v: a run sealed twice", got, want)
 	}
+}
+
+// testLeafIndex: LeafIndex turns the seq of every entry into its position
+// in the tree, where the entry's leaf is: with duplicates in batches, with
+// seqs skipped (SkipSeqs), after a prune; an unknown seq, or one skipped,
+// is not found.
+func testLeafIndex(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	mustAppend(t, s, []audit.Entry{ledgerEntry("li", 0), ledgerEntry("li", 1), ledgerEntry("li", 0)})
+	skipped := []int64{}
+	for b := range 4 {
+		if s.SkipSeqs != nil && b%2 == 1 {
+			h, err := s.LedgerHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SkipSeqs(ctx, int64(5+b)); err != nil {
+				t.Fatal(err)
+			}
+			skipped = append(skipped, h.LastSeq+1)
+		}
+		es := make([]audit.Entry, 300)
+		for j := range es {
+			es[j] = ledgerEntry("li", 2+b*300+j)
+		}
+		es = append(es, ledgerEntry("li", 2+b*300)) // a duplicate
+		mustAppend(t, s, es)
+	}
+	check := func(when string) {
+		t.Helper()
+		all := queryAll(t, s, audit.Filter{})
+		h, err := s.LedgerHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hs ledger.Hasher
+		for i := range all {
+			e := &all[i]
+			idx, err := s.LeafIndex(ctx, e.Seq)
+			if err != nil {
+				t.Fatalf("%s: LeafIndex(%d): %v", when, e.Seq, err)
+			}
+			if want := h.Size - uint64(len(all)-i); idx != want {
+				t.Fatalf("%s: LeafIndex(%d) = %d, want %d (entry %d of %d, tree of %d)", when, e.Seq, idx, want, i, len(all), h.Size)
+			}
+			leaf, err := ledger.ReadLeaf(ctx, s, idx)
+			if err != nil || leaf != hs.Leaf(e) {
+				t.Fatalf("%s: leaf %d (seq %d) is not the entry's: %v", when, idx, e.Seq, err)
+			}
+		}
+		for _, seq := range append(skipped, h.LastSeq+1, 0) {
+			if _, err := s.LeafIndex(ctx, seq); !errors.Is(err, audit.ErrNotFound) {
+				t.Fatalf("%s: LeafIndex(%d) of no entry: %v, want audit.ErrNotFound", when, seq, err)
+			}
+		}
+	}
+	check("appended")
+	if s.SkipSeqs != nil && len(skipped) == 0 {
+		t.Fatal("no seq skipped")
+	}
+	if _, _, err := s.Prune(ctx, base.Add(450*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	check("pruned")
 }
