@@ -175,6 +175,12 @@
 // page within Options.FirstWriteTimeout; each later write has
 // Options.WriteTimeout. A client that does not read is disconnected then.
 //
+// Connections are bounded too: Serve holds at most Options.MaxConnections
+// at once (streams and idle keep-alive connections included); one more is
+// answered 503 too_many_connections with Retry-After and closed. A request
+// header must arrive within Options.ReadHeaderTimeout and hold at most
+// MaxHeaderBytes; an idle connection is closed after Options.IdleTimeout.
+//
 // # Operations
 //
 // GET /metrics serves a private Prometheus registry: events ingested by

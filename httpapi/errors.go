@@ -44,6 +44,7 @@ const (
 	CodeInvalidEvent         = "invalid_event"          // 422
 	CodeTooManyEntries       = "too_many_entries"       // 422
 	CodeTooManyStreams       = "too_many_streams"       // 429 (per token), 503 (server)
+	CodeTooManyConnections   = "too_many_connections"   // 503: Options.MaxConnections open
 	CodeClientClosed         = "client_closed"          // 499: the client went away
 	CodeInternal             = "internal"               // 500
 	CodeUnavailable          = "unavailable"            // 503

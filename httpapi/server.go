@@ -85,6 +85,16 @@ type Options struct {
 	// WriteTimeout bounds one write to a client (default DefaultWriteTimeout):
 	// a response, a batch of stream messages, a ping.
 	WriteTimeout time.Duration
+	// MaxConnections bounds the connections Serve holds open at once
+	// (default DefaultMaxConnections), live streams and idle keep-alive
+	// connections included. One more is answered 503
+	// too_many_connections with Retry-After and closed.
+	MaxConnections int
+	// ReadHeaderTimeout bounds reading a request's header (default
+	// DefaultReadHeaderTimeout); IdleTimeout how long Serve keeps an idle
+	// keep-alive connection (default DefaultIdleTimeout). A header is at
+	// most MaxHeaderBytes.
+	ReadHeaderTimeout, IdleTimeout time.Duration
 	// MaxStreams bounds the live streams (SSE and WebSocket) open at once
 	// (default DefaultMaxStreams); one more is answered 503 with
 	// Retry-After.
@@ -246,6 +256,15 @@ func New(store audit.Store, opts Options) (*Server, error) {
 	}
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	if opts.ReadHeaderTimeout <= 0 {
+		opts.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	if opts.MaxStreamsPerToken <= 0 {
 		opts.MaxStreamsPerToken = DefaultMaxStreamsPerToken
@@ -680,11 +699,13 @@ func (s *Server) cutStreams() int {
 // recorder under a bound of its own of the same length. It returns nil
 // after a clean shutdown, in which everything acknowledged is recorded.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ln = &limitListener{Listener: ln, max: s.opts.MaxConnections,
+		refused: func() { s.metrics.rejected.WithLabelValues(CodeTooManyConnections).Inc() }}
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(s.CloseStreams)

@@ -41,6 +41,9 @@ const (
 	envLingerTimeout      = "WTB_LINGER_TIMEOUT"
 	envFailFastWindow     = "WTB_FAIL_FAST_WINDOW"
 	envMemoryLimit        = "WTB_MEMORY_LIMIT"
+	envMaxConnections     = "WTB_MAX_CONNECTIONS"
+	envReadHeaderTimeout  = "WTB_READ_HEADER_TIMEOUT"
+	envIdleTimeout        = "WTB_IDLE_TIMEOUT"
 )
 
 // defaultAddr is the address serve listens on by default: loopback only.
@@ -68,6 +71,9 @@ var serveFlags struct {
 	lingerTimeout      time.Duration
 	failFastWindow     time.Duration
 	memoryLimit        int64
+	maxConnections     int
+	readHeaderTimeout  time.Duration
+	idleTimeout        time.Duration
 }
 
 // levelFlag is a log level flag: debug, info, warn or error, and off when
@@ -116,17 +122,32 @@ var serveCmd = &cobra.Command{
   GET  /v1/audit                      query entries (filters, cursor paging)
   GET  /v1/executions[/{id}/summary]  executions and their summaries
   GET  /v1/executions/{id}/timeline   the text timeline of 'wtb audit show'
+  GET  /v1/executions/{id}/trace      the run in Chrome Trace Event format
+  GET  /v1/compare?a=&b=              two runs compared (wtb audit diff)
+  GET  /v1/batches/{id}               a batch test and its variants
   GET  /v1/stream, /v1/ws             live entries (Server-Sent Events, WebSocket)
+  GET  /v1/checkpoint, /v1/proof/...  the signed checkpoint, inclusion and
+                                      consistency proofs (wtb audit verify)
+  GET  /v1/openapi.json               the OpenAPI 3.1 document of all routes
   GET  /metrics, /healthz, /readyz    Prometheus metrics, liveness, readiness
+  GET  /                              the web console: runs live, compare
 
 Events are recorded into the store chosen by --db or --store; an ingest
 request is answered once its events are durable. --tokens FILE (env
 WTB_TOKENS) requires bearer tokens: one "TOKEN ingest,read" per line. Without
 tokens, serve refuses to listen on an address other machines can reach.
 
-Limits: --max-body bounds a request body (for /v1/langgraph/events, whose
-body is a stream, each record); --max-batch the events recorded per commit;
-a LangGraph stream waits at most --record-idle-timeout for its next record.
+Limits: at most --max-connections connections at once (one more is
+answered 503), each with --read-header-timeout to send a request's header
+(at most 64 KiB) and kept idle at most --idle-timeout; at most --max-streams
+live streams (--max-streams-per-token per token), each buffering at most
+--client-buffer entries and --replay-page-bytes of a replay, with
+--first-write-timeout and then --write-timeout to take each write.
+--max-body bounds a request body (for /v1/langgraph/events, whose body is a
+stream, each record; a refused body is read and discarded up to
+--linger-bytes within --linger-timeout); --max-batch the events recorded per
+commit; a LangGraph stream waits at most --record-idle-timeout for its next
+record. --memory-limit is the process's soft memory limit.
 The state kept between requests is bounded: 10,000 LangGraph executions in
 flight and 10,000 traces (the least recently used are forgotten first).
 
@@ -154,6 +175,9 @@ func init() {
 	f.IntVar(&serveFlags.clientBuffer, "client-buffer", httpapi.DefaultClientBuffer, "entries buffered per live client before it is disconnected (env "+envClientBuffer+")")
 	f.DurationVar(&serveFlags.heartbeat, "heartbeat", httpapi.DefaultHeartbeat, "interval of live stream heartbeats (env "+envHeartbeat+")")
 	f.DurationVar(&serveFlags.streamDelay, "stream-delay", httpapi.DefaultStreamDelay, "how long a live stream gathers entries before a write, 0 for none (env "+envStreamDelay+")")
+	f.IntVar(&serveFlags.maxConnections, "max-connections", httpapi.DefaultMaxConnections, "most connections open at once, live streams and idle keep-alive ones included; one more is answered 503 and closed (env "+envMaxConnections+")")
+	f.DurationVar(&serveFlags.readHeaderTimeout, "read-header-timeout", httpapi.DefaultReadHeaderTimeout, "time a client has to send a request's header (env "+envReadHeaderTimeout+")")
+	f.DurationVar(&serveFlags.idleTimeout, "idle-timeout", httpapi.DefaultIdleTimeout, "how long an idle keep-alive connection is kept (env "+envIdleTimeout+")")
 	f.IntVar(&serveFlags.maxStreams, "max-streams", httpapi.DefaultMaxStreams, "most live streams (SSE and WebSocket) open at once; one more is answered 503 (env "+envMaxStreams+")")
 	f.IntVar(&serveFlags.maxStreamsPerToken, "max-streams-per-token", httpapi.DefaultMaxStreamsPerToken, "most live streams of one token; one more is answered 429 (env "+envMaxStreamsPerToken+")")
 	sizeVar(f, &serveFlags.replayPageBytes, "replay-page-bytes", httpapi.DefaultReplayPageBytes, "bytes of entries a catching-up stream renders at a time (env "+envReplayPageBytes+")")
@@ -185,6 +209,8 @@ func serveEnv(cmd *cobra.Command) error {
 		{"write-timeout", envWriteTimeout}, {"shutdown-timeout", envShutdownTimeout},
 		{"linger-bytes", envLingerBytes}, {"linger-timeout", envLingerTimeout},
 		{"fail-fast-window", envFailFastWindow}, {"memory-limit", envMemoryLimit},
+		{"max-connections", envMaxConnections}, {"read-header-timeout", envReadHeaderTimeout},
+		{"idle-timeout", envIdleTimeout},
 	} {
 		v := os.Getenv(p.env)
 		if v == "" || f.Changed(p.flag) {
@@ -225,6 +251,12 @@ func serveEnv(cmd *cobra.Command) error {
 		return usagef("--linger-timeout must be positive")
 	case serveFlags.failFastWindow <= 0:
 		return usagef("--fail-fast-window must be positive")
+	case serveFlags.maxConnections <= serveFlags.maxStreams:
+		return usagef("--max-connections (%d) must exceed --max-streams (%d): streams hold connections too", serveFlags.maxConnections, serveFlags.maxStreams)
+	case serveFlags.readHeaderTimeout <= 0:
+		return usagef("--read-header-timeout must be positive")
+	case serveFlags.idleTimeout <= 0:
+		return usagef("--idle-timeout must be positive")
 	}
 	return nil
 }
@@ -319,6 +351,9 @@ func runServe(cmd *cobra.Command) error {
 		LingerTimeout:      serveFlags.lingerTimeout,
 		FailFastWindow:     serveFlags.failFastWindow,
 		OnDrain:            onDrain,
+		MaxConnections:     serveFlags.maxConnections,
+		ReadHeaderTimeout:  serveFlags.readHeaderTimeout,
+		IdleTimeout:        serveFlags.idleTimeout,
 	}))
 	if err != nil {
 		return err
