@@ -55,6 +55,11 @@ func TestBrowserLiveList(t *testing.T) {
 		s.post(x.evs...)
 	}
 	waitFor(t, ctx, "the other rows", `document.querySelectorAll('tr.exec-row').length === 4`)
+	// Rows that arrive live take their place newest first, like a reload's.
+	order := eval[[]string](t, ctx, `[...document.querySelectorAll('tr.exec-row')].map(r => r.dataset.exec)`)
+	if want := []string{"exec-live", "exec-a-0", "exec-b-1", "exec-c-2"}; !slices.Equal(order, want) {
+		t.Fatalf("rows in the order %v, want newest first %v", order, want)
+	}
 	screenshot(t, ctx, "executions")
 
 	run(t, ctx, chromedp.Click(chromedp.CSS(`tr[data-exec="exec-live"] a`)))

@@ -426,10 +426,19 @@ function executionsView(view, url, signal) {
       if (fresh.length) {
         const wrap = table.parentElement;
         const before = wrap.scrollHeight, top = wrap.scrollTop;
-        const frag = document.createDocumentFragment();
-        for (const s of fresh) { const tr = rowOf(s); tr.classList.add('fresh'); rows.set(s.execution_id, tr); frag.append(tr); }
-        tbody.prepend(frag);
-        if (selected >= 0) selected += fresh.length;
+        const selTr = selected >= 0 ? tbody.children[selected] : null;
+        // Each new row takes its place in the API's order (newest first):
+        // right after the row the API lists before it, or on top.
+        let prev = null;
+        for (const s of page.executions) {
+          let tr = rows.get(s.execution_id);
+          if (fresh.includes(s)) {
+            tr = rowOf(s); tr.classList.add('fresh'); rows.set(s.execution_id, tr);
+            if (prev) prev.after(tr); else tbody.prepend(tr);
+          }
+          prev = tr;
+        }
+        if (selTr) selected = [...tbody.children].indexOf(selTr);
         if (top > 0) wrap.scrollTop = top + (wrap.scrollHeight - before);
         count.textContent = rows.size + (cursor ? '+' : '') + ' shown';
         showEmpty();
