@@ -178,7 +178,35 @@ var _ audit.Store = (*Store)(nil)
 // Open opens (creating if needed) the SQLite database at path, applies the
 // embedded migrations and returns a Store. path is a file name; ":memory:"
 // is not supported (the readers need the same file as the writer).
+//
+// Processes that open a new file at once race to switch it to WAL and to
+// create its schema, and SQLite answers some of those races with
+// SQLITE_BUSY at once, without waiting in its busy handler: Open then
+// tries again, with a growing pause, until Options.BusyTimeout has passed.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	deadline := time.Now().Add(opts.withDefaults().BusyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		s, err := open(ctx, path, opts)
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return s, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (both drivers say
+// "database is locked").
+func isBusy(err error) bool {
+	return strings.Contains(err.Error(), "database is locked")
+}
+
+func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: open %q: want a plain file path", path)
