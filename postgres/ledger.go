@@ -39,8 +39,12 @@ func newLedgerQueries(schema string) ledgerQueries {
 	entries := q.entries
 	q.sync = `SELECT (SELECT size FROM ` + q.head + `), (SELECT last_seq FROM ` + q.head + `),
 		(SELECT coalesce(max(seq), 0) FROM ` + entries + `)`
+	// The parts' hashes come as one bytea ($4), each part at its offset
+	// ($5, from 1) and length ($6): one parameter to encode instead of an
+	// array of many.
 	q.upsertTiles = `INSERT INTO ` + q.tiles + ` (level, idx, part, hashes)
-		SELECT * FROM unnest($1::integer[], $2::bigint[], $3::smallint[], $4::bytea[])
+		SELECT t.level, t.idx, t.part, substring($4::bytea FROM t.off FOR t.len)
+		FROM unnest($1::integer[], $2::bigint[], $3::smallint[], $5::integer[], $6::integer[]) AS t(level, idx, part, off, len)
 		ON CONFLICT (level, idx, part) DO UPDATE SET hashes = excluded.hashes`
 	q.upsertHead = `INSERT INTO ` + q.head + ` (one, size, last_seq, root, range) VALUES (true, $1, $2, $3, $4)
 		ON CONFLICT (one) DO UPDATE SET size = excluded.size, last_seq = excluded.last_seq,
@@ -205,22 +209,32 @@ const tilePart = 32
 
 func queueTree(b *pgx.Batch, q ledgerQueries, tree *ledger.Builder) {
 	var (
-		levels []int32
-		idxs   []int64
-		parts  []int16
-		hashes [][]byte
+		levels      []int32
+		idxs        []int64
+		parts       []int16
+		offs, lens  []int32
+		hashes, all []byte
 	)
-	for _, tl := range tree.Flush() {
+	tiles := tree.Flush()
+	n := 0
+	for _, tl := range tiles {
+		n += len(tl.Hashes) - tl.From/tilePart*tilePart*ledger.HashSize
+	}
+	all = make([]byte, 0, n)
+	for _, tl := range tiles {
 		w := tl.Width()
 		for p := tl.From / tilePart; p*tilePart < w; p++ {
+			hashes = tl.Hashes[p*tilePart*ledger.HashSize : min((p+1)*tilePart, w)*ledger.HashSize]
 			levels = append(levels, int32(tl.Level))
 			idxs = append(idxs, int64(tl.Index))
 			parts = append(parts, int16(p))
-			hashes = append(hashes, tl.Hashes[p*tilePart*ledger.HashSize:min((p+1)*tilePart, w)*ledger.HashSize])
+			offs = append(offs, int32(len(all)+1))
+			lens = append(lens, int32(len(hashes)))
+			all = append(all, hashes...)
 		}
 	}
 	if len(levels) > 0 {
-		b.Queue(q.upsertTiles, levels, idxs, parts, hashes)
+		b.Queue(q.upsertTiles, levels, idxs, parts, all, offs, lens)
 	}
 	if runs := tree.Runs(); len(runs) > 0 { // rare: seqs skipped by a rolled-back append
 		first, idx := make([]int64, len(runs)), make([]int64, len(runs))
