@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -286,5 +287,64 @@ func TestSeqRunsMigration(t *testing.T) {
 	}
 	if len(want) < 200 {
 		t.Fatalf("%d entries checked", len(want))
+	}
+}
+
+// TestLedgerRunsIndex: the ledger's queries of seals and of run ends
+// (ledger.TypeRunSealed, ledger.RunEnds) read the partial index of
+// migration 0009 instead of scanning the entries after a seq.
+func TestLedgerRunsIndex(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, dsn, Options{Schema: schema, NoLedger: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Many entries, few of them seals or run ends, as in a real log.
+	const n = 20000
+	es := make([]audit.Entry, n)
+	base := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for i := range es {
+		typ := audit.TypeNodeCompleted
+		switch i % 500 {
+		case 0:
+			typ = ledger.TypeRunSealed
+		case 1:
+			typ = audit.TypeExecutionCompleted
+		}
+		es[i] = audit.Entry{EventID: fmt.Sprintf("ev-%d", i), SourceType: "test", Timestamp: base.Add(time.Duration(i)),
+			Type: typ, Severity: audit.SeverityInfo, Message: "m", ExecutionID: fmt.Sprintf("ex-%d", i/500)}
+	}
+	if _, err := s.Append(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "ANALYZE "+s.q.entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []audit.Filter{
+		{Types: []audit.Type{ledger.TypeRunSealed}, After: 100, Limit: audit.MaxLimit},
+		{Types: ledger.RunEnds, After: 100, Limit: 1000},
+	} {
+		sql, args := s.buildQuery(f)
+		rows, err := s.pool.Query(ctx, "EXPLAIN "+sql, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "entries_ledger_runs") {
+			t.Errorf("types %v: the plan does not use entries_ledger_runs:\n%s", f.Types, strings.Join(plan, "\n"))
+		}
+		got, err := s.Query(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 39 {
+			t.Errorf("types %v after seq 100: %d entries, want 39", f.Types, len(got))
+		}
 	}
 }
