@@ -34,6 +34,12 @@ type Store interface {
 	SealMark(ctx context.Context) (int64, error)
 	// RaiseSealMark raises the seal mark to seq; it never lowers it.
 	RaiseSealMark(ctx context.Context, seq int64) error
+	// RunCounts returns, for each run of ids that has entries with a seq
+	// at most through, their number and their first and last seqs, read
+	// together for all the runs (from an index on execution id and seq);
+	// runs without such entries are left out. A Sealer compares them with
+	// the entries of a run it kept in memory (see SealerOptions).
+	RunCounts(ctx context.Context, ids []string, through int64) (map[string]RunCount, error)
 	// LedgerSnapshot returns the log as one read transaction sees it.
 	LedgerSnapshot(ctx context.Context) (Snapshot, error)
 	// Redact replaces the payload of entry seq by its digest and records
@@ -46,6 +52,13 @@ type Store interface {
 	// keeping their leaf hashes, and records the prune as an entry
 	// (returned), in one transaction. ErrNothingToPrune when no entry goes.
 	Prune(ctx context.Context, before time.Time) (PruneRecord, audit.Entry, error)
+}
+
+// RunCount is what a store holds of one run up to a seq (Store.RunCounts):
+// the number of its entries and the seqs of the first and the last.
+type RunCount struct {
+	Entries           int64
+	FirstSeq, LastSeq int64
 }
 
 // Snapshot is a Source to close when done.

@@ -97,6 +97,33 @@ func (s *Store) RaiseSealMark(ctx context.Context, seq int64) error {
 	return nil
 }
 
+// RunCounts returns the count and the first and last seqs of the entries
+// of each run of ids up to seq through, in one statement served by the
+// index on (execution_id, seq). See ledger.Store.
+func (s *Store) RunCounts(ctx context.Context, ids []string, through int64) (map[string]ledger.RunCount, error) {
+	if err := s.check(ctx, "run counts"); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT execution_id, count(*), min(seq), max(seq) FROM `+s.led.q.entries+`
+		WHERE execution_id = ANY($1::text[]) AND seq <= $2 GROUP BY execution_id`, ids, through)
+	if err != nil {
+		return nil, s.wrap(ctx, "run counts", err)
+	}
+	out := make(map[string]ledger.RunCount, len(ids))
+	var (
+		id string
+		c  ledger.RunCount
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.Entries, &c.FirstSeq, &c.LastSeq}, func() error {
+		out[id] = c
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(ctx, "run counts", err)
+	}
+	return out, nil
+}
+
 // AddCheckpoint stores a signed checkpoint unless one of the same or a
 // larger size is stored already (instances sharing the schema take turns
 // under a lock of their own); it reports whether it stored c.

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wtbdev/wtb/audit"
@@ -98,6 +99,53 @@ func (s *Store) RaiseSealMark(ctx context.Context, seq int64) error {
 			[]driver.NamedValue{{Ordinal: 1, Value: seq}})
 		return err
 	})
+}
+
+// runCountsChunk is the most execution ids one RunCounts statement binds:
+// SQLite builds older than 3.32 allow 999 parameters.
+const runCountsChunk = 500
+
+// RunCounts returns the count and the first and last seqs of the entries
+// of each run of ids up to seq through, from the index on (execution_id,
+// seq), a statement per runCountsChunk ids. See ledger.Store.
+func (s *Store) RunCounts(ctx context.Context, ids []string, through int64) (map[string]ledger.RunCount, error) {
+	out := make(map[string]ledger.RunCount, len(ids))
+	err := s.read(ctx, "run counts", func(dc driver.Conn) error {
+		for rest := ids; len(rest) > 0; {
+			n := min(len(rest), runCountsChunk)
+			args := make([]driver.NamedValue, n+1)
+			for i, id := range rest[:n] {
+				args[i] = driver.NamedValue{Ordinal: i + 1, Value: id}
+			}
+			args[n] = driver.NamedValue{Ordinal: n + 1, Value: through}
+			err := queryRows(ctx, dc, sqlRunCounts(n), args, func(row []driver.Value) error {
+				id, ok0 := text(row[0])
+				count, ok1 := row[1].(int64)
+				first, ok2 := row[2].(int64)
+				last, ok3 := row[3].(int64)
+				if !ok0 || !ok1 || !ok2 || !ok3 {
+					return fmt.Errorf("run counts: row of %T %T %T %T", row[0], row[1], row[2], row[3])
+				}
+				out[id] = ledger.RunCount{Entries: count, FirstSeq: first, LastSeq: last}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sqlRunCounts is the statement of RunCounts for n ids.
+func sqlRunCounts(n int) string {
+	return "SELECT execution_id, count(*), min(seq), max(seq) FROM entries WHERE execution_id IN (?" +
+		strings.Repeat(",?", n-1) + ") AND seq <= ? GROUP BY execution_id"
 }
 
 // AddCheckpoint stores a signed checkpoint unless one of the same or a

@@ -36,21 +36,7 @@ func TestQueryPlans(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			q, args := buildQuery(tc.f)
-			rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			got := strings.Join(plan, "; ")
+			got := explain(t, s, q, args...)
 			if !strings.Contains(got, tc.want) || strings.Contains(got, "TEMP B-TREE") {
 				t.Fatalf("plan of %s:\n  %s\nwant %q and no sort", q, got, tc.want)
 			}
@@ -76,24 +62,41 @@ func TestQueryPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			got := strings.Join(plan, "; ")
+			got := explain(t, s, q, args...)
 			if !strings.Contains(got, tc.want) || strings.Contains(got, "TEMP B-TREE") {
 				t.Fatalf("plan of %s:\n  %s\nwant %q and no sort", q, got, tc.want)
 			}
 		})
 	}
+	// RunCounts: the runs' entries up to a seq from the index alone,
+	// grouped as the index orders them.
+	t.Run("run counts", func(t *testing.T) {
+		got := explain(t, s, sqlRunCounts(3), "a", "b", "c", int64(9))
+		if want := "USING COVERING INDEX entries_execution (execution_id=? AND seq<?)"; !strings.Contains(got, want) || strings.Contains(got, "TEMP B-TREE") {
+			t.Fatalf("plan of RunCounts:\n  %s\nwant %q and no sort", got, want)
+		}
+	})
+}
+
+// explain returns the plan of q, its steps joined by "; ".
+func explain(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.rdb.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

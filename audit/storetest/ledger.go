@@ -86,6 +86,7 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 		{"Prune", testPrune},
 		{"SealCatchUp", testSealCatchUp},
 		{"LeafIndex", testLeafIndex},
+		{"RunCounts", testRunCounts},
 		{"CheckpointTampering", testCheckpointTampering},
 		{"TamperEveryRow", testTamperEveryRow},
 	}
@@ -666,4 +667,87 @@ func testLeafIndex(t *testing.T, s LedgerStore) {
 		t.Fatal(err)
 	}
 	check("pruned")
+}
+
+// testRunCounts: RunCounts gives, for each run asked, the number of its
+// entries up to a seq and their first and last seqs, as a query of the
+// entries finds them: runs interleaved, duplicates and seqs skipped
+// (SkipSeqs), more ids than one statement binds, unknown ids and runs with
+// nothing up to the seq left out, after a prune.
+func testRunCounts(t *testing.T, s LedgerStore) {
+	ctx := context.Background()
+	var ids []string
+	for i := range 1200 {
+		ids = append(ids, fmt.Sprintf("rc-%04d", i))
+	}
+	for b := range 6 {
+		if s.SkipSeqs != nil && b == 3 {
+			if err := s.SkipSeqs(ctx, 7); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var es []audit.Entry
+		for i, id := range ids {
+			if i%(b+1) != 0 { // run i has an entry in batch b when b+1 divides i
+				continue
+			}
+			e := mk(fmt.Sprintf("rc-%d-%s", b, id))
+			e.ExecutionID = id
+			e.Timestamp = base.Add(time.Duration(b) * time.Second)
+			es = append(es, e)
+		}
+		es = append(es, es[0]) // a duplicate
+		mustAppend(t, s, es)
+	}
+	want := func(through int64) map[string]ledger.RunCount {
+		out := map[string]ledger.RunCount{}
+		for _, e := range queryAll(t, s, audit.Filter{}) {
+			if e.Seq > through || e.ExecutionID == "" {
+				continue
+			}
+			c, ok := out[e.ExecutionID]
+			if !ok {
+				c.FirstSeq = e.Seq
+			}
+			c.Entries++
+			c.LastSeq = e.Seq
+			out[e.ExecutionID] = c
+		}
+		return out
+	}
+	check := func(when string, ask []string, through int64) {
+		t.Helper()
+		got, err := s.RunCounts(ctx, ask, through)
+		if err != nil {
+			t.Fatalf("%s: RunCounts: %v", when, err)
+		}
+		all := want(through)
+		exp := map[string]ledger.RunCount{}
+		for _, id := range ask {
+			if c, ok := all[id]; ok {
+				exp[id] = c
+			}
+		}
+		if !maps.Equal(got, exp) {
+			for id, c := range exp {
+				if got[id] != c {
+					t.Errorf("%s: run %s: %+v, want %+v", when, id, got[id], c)
+				}
+			}
+			t.Fatalf("%s: RunCounts of %d runs through %d: %d runs, want %d", when, len(ask), through, len(got), len(exp))
+		}
+	}
+	head, err := s.LedgerHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("all", append(ids, "rc-unknown"), head.LastSeq)
+	check("some", []string{"rc-0000", "rc-0006", "rc-0007", "rc-0060"}, head.LastSeq)
+	check("through the middle", ids, head.LastSeq-500)
+	check("through the first", ids[:3], 1)
+	check("none", nil, head.LastSeq)
+	if _, _, err := s.Prune(ctx, base.Add(1500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	check("pruned", ids, head.LastSeq)
 }
