@@ -67,18 +67,23 @@
 // # Runs, redaction, retention
 //
 // A Sealer records, when a run ends, a run_sealed entry with the run's
-// entry count, the Merkle root of its leaves and the checkpoint that covers
-// them; VerifyRun proves the run complete and lists the run's entries the
-// seal does not cover (late: recorded after the seal, or between its
-// checkpoint and the seal). A service records the seals through its
-// recorder (SealerOptions.Append), so that its live streams carry them like
-// any other entry. A run whose end was recorded by a process that stopped
-// before sealing it is sealed by the next Sealer.CatchUp (a recording
-// command calls it when it opens its store): it reads only the run ends
-// after the store's seal mark, a page at a time, and raises the mark. A
-// run with a seal recorded after its end is never sealed again, whichever
-// process sealed it. Stores' Redact and Prune keep the proofs and record
-// themselves as entries (entry_redacted, log_pruned).
+// entry count, the Merkle root of its leaves and the checkpoint that
+// covers them; VerifyRun proves the run complete and lists the run's
+// entries the seal does not cover (late: recorded after the seal, or
+// between its checkpoint and the seal). The Sealer keeps the entries it
+// sees committed of the runs not sealed yet (within
+// SealerOptions.MaxTrackedBytes) and computes a run's seal from them when
+// the store holds no other entry of the run up to the seal's checkpoint
+// (Store.RunCounts); else it reads the run's entries back. A service
+// records the seals through its recorder (SealerOptions.Append), so that
+// its live streams carry them like any other entry. A run whose end was
+// recorded by a process that stopped before sealing it is sealed by the
+// next Sealer.CatchUp (a recording command calls it when it opens its
+// store): it reads only the run ends after the store's seal mark, a page
+// at a time, and raises the mark. A run with a seal recorded after its end
+// is never sealed again, whichever process sealed it. Stores' Redact and
+// Prune keep the proofs and record themselves as entries (entry_redacted,
+// log_pruned).
 //
 // # Bundles
 //

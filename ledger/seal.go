@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/wtbdev/wtb/audit"
 )
@@ -26,6 +29,9 @@ var RunEnds = []audit.Type{
 // DefaultSealDelay is how long a Sealer gathers ended runs before it
 // seals them together, under one checkpoint.
 const DefaultSealDelay = time.Second
+
+// DefaultMaxTrackedBytes is the default SealerOptions.MaxTrackedBytes.
+const DefaultMaxTrackedBytes = 64 << 20
 
 // maxSealedKept bounds the sealed runs a Sealer remembers to flag late
 // entries as they come.
@@ -44,6 +50,16 @@ type SealerOptions struct {
 	Append func(ctx context.Context, entries []audit.Entry) error
 	// Logger receives failures and late entries (default slog.Default()).
 	Logger *slog.Logger
+	// MaxTrackedBytes bounds the memory of the entries a Sealer keeps
+	// (default DefaultMaxTrackedBytes, 64 MiB; negative: keep none).
+	// Committed keeps the entries of the runs not sealed yet, so that a
+	// run's seal is computed from them instead of reading them back from
+	// the store; each entry counts its fields' bytes and its struct's
+	// size, each run its id and a fixed overhead. Over the bound, the runs
+	// that started first are dropped (their seals read their entries back,
+	// as for a run whose entries this process did not all record), so a
+	// run that never ends holds no memory for ever.
+	MaxTrackedBytes int64
 }
 
 // SealerStats are a Sealer's counters.
@@ -51,6 +67,12 @@ type SealerStats struct {
 	// Sealed counts runs sealed; Late the entries recorded for a run after
 	// its seal; Failed the seal attempts that failed.
 	Sealed, Late, Failed uint64
+	// FromMemory counts the seals computed from the entries kept in
+	// memory, without reading them back from the store.
+	FromMemory uint64
+	// TrackedBytes is the memory the entries kept take now, as counted
+	// against SealerOptions.MaxTrackedBytes.
+	TrackedBytes int64
 }
 
 // Sealer seals runs as they end: when an entry that ends a run is
@@ -69,6 +91,7 @@ type Sealer struct {
 	pending  map[string]runEnd // ended runs, by execution id
 	sealed   map[string]int64  // recently sealed runs: the seal's seq
 	order    []string
+	tracks   runTracks // entries of the runs not sealed yet
 	wake     chan struct{}
 	stop     chan struct{}
 	exited   chan struct{}
@@ -76,7 +99,7 @@ type Sealer struct {
 	stopOnce sync.Once
 	work     sync.Mutex // one sealing at a time
 
-	nSealed, nLate, nFailed atomic.Uint64
+	nSealed, nLate, nFailed, nMemory atomic.Uint64
 }
 
 // NewSealer returns a Sealer of store taking checkpoints with cp.
@@ -94,18 +117,28 @@ func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
 	if log == nil {
 		log = slog.Default()
 	}
+	if opts.MaxTrackedBytes == 0 {
+		opts.MaxTrackedBytes = DefaultMaxTrackedBytes
+	}
 	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]runEnd{},
-		sealed: map[string]int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
+		sealed: map[string]int64{}, tracks: newRunTracks(max(opts.MaxTrackedBytes, 0)),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
 }
 
-// Committed looks at entries just recorded (a Recorder's OnCommit calls
-// it): runs that ended are sealed soon; entries of runs sealed already are
-// late.
+// Committed looks at entries just recorded, with the seqs the store gave
+// them (a Recorder's OnCommit calls it): runs that ended are sealed soon;
+// entries of runs sealed already are late; the entries of the other runs
+// are kept (within SealerOptions.MaxTrackedBytes) to compute their seals.
+// Entries without a seq (duplicates, recorded before) are passed over. It
+// hashes nothing and never waits: the store's writer calls it.
 func (s *Sealer) Committed(entries []audit.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range entries {
 		e := &entries[i]
+		if e.Seq <= 0 {
+			continue
+		}
 		if e.Type == TypeRunSealed {
 			var rec SealRecord
 			if json.Unmarshal(e.Details, &rec) == nil && rec.ExecutionID != "" {
@@ -116,7 +149,9 @@ func (s *Sealer) Committed(entries []audit.Entry) {
 		if e.ExecutionID == "" {
 			continue
 		}
-		if seal, ok := s.sealed[e.ExecutionID]; ok && e.Seq > seal {
+		if seal, ok := s.sealed[e.ExecutionID]; !ok {
+			s.tracks.add(e)
+		} else if e.Seq > seal {
 			s.nLate.Add(1)
 			s.log.Warn("ledger: late entry of a sealed run", "execution_id", e.ExecutionID, "seq", e.Seq, "seal_seq", seal)
 		}
@@ -130,9 +165,13 @@ func (s *Sealer) Committed(entries []audit.Entry) {
 			}
 		}
 	}
+	s.tracks.evict()
 }
 
+// remember notes that run id has a seal at seq: its entries are no longer
+// kept. Call it holding s.mu.
 func (s *Sealer) remember(id string, seq int64) {
+	s.tracks.drop(id)
 	if _, ok := s.sealed[id]; !ok {
 		s.order = append(s.order, id)
 		if len(s.order) > maxSealedKept {
@@ -186,7 +225,11 @@ func (s *Sealer) Close(ctx context.Context) error {
 
 // Stats returns the counters.
 func (s *Sealer) Stats() SealerStats {
-	return SealerStats{Sealed: s.nSealed.Load(), Late: s.nLate.Load(), Failed: s.nFailed.Load()}
+	s.mu.Lock()
+	tracked := s.tracks.bytes
+	s.mu.Unlock()
+	return SealerStats{Sealed: s.nSealed.Load(), Late: s.nLate.Load(), Failed: s.nFailed.Load(),
+		FromMemory: s.nMemory.Load(), TrackedBytes: tracked}
 }
 
 // runEnd is the entry that ended a run: its type and seq.
@@ -251,7 +294,7 @@ func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) 
 		outcome[id] = runs[id].typ
 	}
 	slices.Sort(ids)
-	seals, err := Seals(ctx, s.store, s.cp, ids, outcome)
+	seals, err := seals(ctx, s.store, s.cp, ids, outcome, s.fromMemory)
 	if err == nil && len(seals) > 0 {
 		err = s.opts.Append(ctx, seals)
 	}
@@ -364,24 +407,43 @@ func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 // outcome gives the type that ended each run (may be nil). Runs without
 // entries get none.
 func Seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type) ([]audit.Entry, error) {
+	return seals(ctx, st, cp, ids, outcome, nil)
+}
+
+// memoryRecords returns the records of those runs of ids that it computes
+// without reading their entries back, up to seq through; nil is none.
+type memoryRecords func(ctx context.Context, ids []string, through int64) (map[string]SealRecord, error)
+
+// seals is Seals taking the records mem computes; it reads the entries of
+// the other runs back.
+func seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type, mem memoryRecords) ([]audit.Entry, error) {
 	sc, head, err := cp.Checkpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: seal: checkpoint: %w", err)
 	}
-	snap, err := st.LedgerSnapshot(ctx)
-	if err != nil {
-		return nil, err
+	var known map[string]SealRecord
+	if mem != nil {
+		if known, err = mem(ctx, ids, head.LastSeq); err != nil {
+			return nil, fmt.Errorf("ledger: seal: %w", err)
+		}
 	}
-	redacted, err := snap.Redactions(ctx)
-	snap.Close()
-	if err != nil {
-		return nil, err
-	}
-	var out []audit.Entry
+	var (
+		redacted     map[int64]Hash // read once a run needs them
+		haveRedacted bool
+		out          []audit.Entry
+	)
 	for _, id := range ids {
-		rec, err := runRecord(ctx, st, id, head.LastSeq, redacted)
-		if err != nil {
-			return nil, err
+		rec, ok := known[id]
+		if !ok {
+			if !haveRedacted {
+				if redacted, err = redactions(ctx, st); err != nil {
+					return nil, err
+				}
+				haveRedacted = true
+			}
+			if rec, err = runRecord(ctx, st, id, head.LastSeq, redacted); err != nil {
+				return nil, err
+			}
 		}
 		if rec.Entries == 0 {
 			continue
@@ -398,33 +460,118 @@ func Seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcom
 	return out, nil
 }
 
+// redactions returns the digests the redactions of st kept, by seq.
+func redactions(ctx context.Context, st Store) (map[int64]Hash, error) {
+	snap, err := st.LedgerSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	return snap.Redactions(ctx)
+}
+
 // runRecord reads run id's entries up to seq through and computes its
 // record.
 func runRecord(ctx context.Context, st audit.Store, id string, through int64, redacted map[int64]Hash) (SealRecord, error) {
-	rec := SealRecord{ExecutionID: id}
-	b := NewBuilder()
+	r := newRunSum(id)
 	var h Hasher
 	err := runEntries(ctx, st, id, func(e *audit.Entry) error {
 		if e.Seq > through {
 			return errStop
 		}
-		leaf := leafOfStored(&h, e, redacted)
-		if err := b.Append(e.Seq, leaf); err != nil {
-			return err
-		}
-		if rec.Entries == 0 {
-			rec.FirstSeq = e.Seq
-		}
-		rec.Entries++
-		rec.LastSeq = e.Seq
-		return nil
+		return r.add(e.Seq, leafOfStored(&h, e, redacted))
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return rec, err
+		return r.rec, err
 	}
-	root := b.Root()
-	rec.RunRoot = hex.EncodeToString(root[:])
-	return rec, nil
+	return r.record()
+}
+
+// runSum computes a run's record from its leaves, given in seq order: the
+// count, the first and last seqs and the RFC 6962 root of the leaves (the
+// compact range a Builder keeps, without its tiles).
+type runSum struct {
+	rec SealRecord
+	rng *compact.Range
+}
+
+func newRunSum(id string) *runSum {
+	return &runSum{rec: SealRecord{ExecutionID: id}, rng: rangeFactory.NewEmptyRange(0)}
+}
+
+// add adds the leaf of the entry seq, which must be after the last one.
+func (r *runSum) add(seq int64, leaf Hash) error {
+	if seq <= r.rec.LastSeq {
+		return fmt.Errorf("ledger: run %s: seq %d after seq %d", r.rec.ExecutionID, seq, r.rec.LastSeq)
+	}
+	if err := r.rng.Append(leaf[:], nil); err != nil {
+		return err
+	}
+	if r.rec.Entries == 0 {
+		r.rec.FirstSeq = seq
+	}
+	r.rec.Entries++
+	r.rec.LastSeq = seq
+	return nil
+}
+
+// record returns the record, its RunRoot set.
+func (r *runSum) record() (SealRecord, error) {
+	root := EmptyRoot
+	if r.rng.End() > 0 {
+		h, err := r.rng.GetRootHash(nil)
+		if err != nil {
+			return r.rec, err
+		}
+		root = Hash(h)
+	}
+	r.rec.RunRoot = hex.EncodeToString(root[:])
+	return r.rec, nil
+}
+
+// fromMemory computes the records of the runs of ids whose entries up to
+// seq through it kept, all of them: it asks the store how many entries
+// each has up to through, with their first and last seqs, and takes the
+// runs whose kept entries agree (those are a subset of the store's, so as
+// many entries with the same first and last seqs are the same entries).
+// Their leaves are hashed here, on the sealer's goroutine. A redacted entry
+// keeps its leaf (the redaction keeps its payload's digest): its leaf from
+// the entry as recorded is right.
+func (s *Sealer) fromMemory(ctx context.Context, ids []string, through int64) (map[string]SealRecord, error) {
+	kept := make(map[string][]audit.Entry)
+	s.mu.Lock()
+	for _, id := range ids {
+		if es := s.tracks.upTo(id, through); len(es) > 0 {
+			kept[id] = es
+		}
+	}
+	s.mu.Unlock()
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	counts, err := s.store.RunCounts(ctx, slices.Collect(maps.Keys(kept)), through)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]SealRecord, len(kept))
+	var h Hasher
+	for id, es := range kept {
+		c := counts[id]
+		if c.Entries != int64(len(es)) || c.FirstSeq != es[0].Seq || c.LastSeq != es[len(es)-1].Seq {
+			continue
+		}
+		r := newRunSum(id)
+		for i := range es {
+			if err := r.add(es[i].Seq, h.Leaf(&es[i])); err != nil {
+				return nil, err
+			}
+		}
+		if out[id], err = r.record(); err != nil {
+			return nil, err
+		}
+	}
+	s.nMemory.Add(uint64(len(out)))
+	return out, nil
 }
 
 func leafOfStored(h *Hasher, e *audit.Entry, redacted map[int64]Hash) Hash {
