@@ -27,7 +27,21 @@ const (
 // seals of the previous op are in the window SealPending looks at for seals
 // of other processes). The time and CPU of appending the runs are not
 // counted: us/run and cpu-us/run are the seal's own, its Append included.
+// memory=on is the Sealer as it is, memory=off with no entries kept
+// (MaxTrackedBytes -1): every run read back.
 func BenchmarkSeal(b *testing.B) {
+	for _, mem := range []string{"on", "off"} {
+		b.Run("memory="+mem, func(b *testing.B) {
+			opts := ledger.SealerOptions{}
+			if mem == "off" {
+				opts.MaxTrackedBytes = -1
+			}
+			benchSeal(b, opts)
+		})
+	}
+}
+
+func benchSeal(b *testing.B, opts ledger.SealerOptions) {
 	ctx := context.Background()
 	s := openTemp(b, sqlite.Options{})
 	skey, _, err := ledger.GenerateKey("wtb.bench/seal")
@@ -63,14 +77,15 @@ func BenchmarkSeal(b *testing.B) {
 		skipWall += time.Since(w0)
 		skipCPU += cpuTime() - c0
 	}
-	sealer = ledger.NewSealer(s, cp, ledger.SealerOptions{Append: func(ctx context.Context, seals []audit.Entry) error {
+	opts.Append = func(ctx context.Context, seals []audit.Entry) error {
 		addRuns()
 		if _, err := s.Append(ctx, seals); err != nil {
 			return err
 		}
 		sealer.Committed(seals)
 		return nil
-	}})
+	}
+	sealer = ledger.NewSealer(s, cp, opts)
 	addRuns()
 	skipWall, skipCPU = 0, 0
 	b.ReportAllocs()
@@ -83,8 +98,16 @@ func BenchmarkSeal(b *testing.B) {
 	runs := float64(b.N * sealRunsPerOp)
 	b.ReportMetric(float64((time.Since(w0)-skipWall).Microseconds())/runs, "us/run")
 	b.ReportMetric(float64((cpuTime()-c0-skipCPU).Microseconds())/runs, "cpu-us/run")
-	if st := sealer.Stats(); st.Sealed != uint64(b.N*sealRunsPerOp) {
+	st := sealer.Stats()
+	if st.Sealed != uint64(b.N*sealRunsPerOp) {
 		b.Fatalf("sealed %d runs, want %d", st.Sealed, b.N*sealRunsPerOp)
+	}
+	want := st.Sealed
+	if opts.MaxTrackedBytes < 0 {
+		want = 0
+	}
+	if st.FromMemory != want {
+		b.Fatalf("%d runs sealed from memory, want %d", st.FromMemory, want)
 	}
 }
 
