@@ -88,8 +88,9 @@ type Sealer struct {
 	log   *slog.Logger
 
 	mu       sync.Mutex
-	pending  map[string]runEnd // ended runs, by execution id
-	sealed   map[string]int64  // recently sealed runs: the seal's seq
+	pending  map[string]runEnd  // ended runs, by execution id
+	sealed   map[string]int64   // recently sealed runs: the seal's seq
+	sealSeqs map[int64]struct{} // the seqs of the seals in sealed
 	order    []string
 	tracks   runTracks // entries of the runs not sealed yet
 	wake     chan struct{}
@@ -121,7 +122,7 @@ func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
 		opts.MaxTrackedBytes = DefaultMaxTrackedBytes
 	}
 	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]runEnd{},
-		sealed: map[string]int64{}, tracks: newRunTracks(max(opts.MaxTrackedBytes, 0)),
+		sealed: map[string]int64{}, sealSeqs: map[int64]struct{}{}, tracks: newRunTracks(max(opts.MaxTrackedBytes, 0)),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
 }
 
@@ -172,14 +173,18 @@ func (s *Sealer) Committed(entries []audit.Entry) {
 // kept. Call it holding s.mu.
 func (s *Sealer) remember(id string, seq int64) {
 	s.tracks.drop(id)
-	if _, ok := s.sealed[id]; !ok {
+	if old, ok := s.sealed[id]; !ok {
 		s.order = append(s.order, id)
 		if len(s.order) > maxSealedKept {
+			delete(s.sealSeqs, s.sealed[s.order[0]])
 			delete(s.sealed, s.order[0])
 			s.order = s.order[1:]
 		}
+	} else {
+		delete(s.sealSeqs, old)
 	}
 	s.sealed[id] = seq
+	s.sealSeqs[seq] = struct{}{}
 }
 
 // Start seals in the background until Close.
@@ -280,7 +285,7 @@ func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) 
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	found, err := sealsAfter(ctx, s.store, from, ids)
+	found, err := s.sealsAfter(ctx, from, ids)
 	if err != nil {
 		s.nFailed.Add(uint64(len(ids)))
 		return 0, err
@@ -317,10 +322,24 @@ func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) 
 	return len(seals), nil
 }
 
+// unknownSeals removes from es, in place, the seals the Sealer knows (it
+// recorded them or found them already): their runs are in s.sealed, so
+// none of them is one that seal looks for, and their details need not be
+// decoded.
+func (s *Sealer) unknownSeals(es []audit.Entry) []audit.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.DeleteFunc(es, func(e audit.Entry) bool {
+		_, ok := s.sealSeqs[e.Seq]
+		return ok
+	})
+}
+
 // sealsAfter returns the seq of a seal recorded after seq from of each run
 // of ids that has one: the latest of those read (it stops reading once
-// every run has one).
-func sealsAfter(ctx context.Context, st audit.Store, from int64, ids []string) (map[string]int64, error) {
+// every run has one). It decodes only the seals it does not know
+// (unknownSeals): in a process that seals alone, none.
+func (s *Sealer) sealsAfter(ctx context.Context, from int64, ids []string) (map[string]int64, error) {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -328,20 +347,23 @@ func sealsAfter(ctx context.Context, st audit.Store, from int64, ids []string) (
 	found := map[string]int64{}
 	after := from
 	for len(found) < len(want) {
-		es, err := st.Query(ctx, audit.Filter{Types: []audit.Type{TypeRunSealed}, After: after, Limit: audit.MaxLimit})
+		es, err := s.store.Query(ctx, audit.Filter{Types: []audit.Type{TypeRunSealed}, After: after, Limit: audit.MaxLimit})
 		if err != nil {
 			return nil, err
 		}
-		for i := range es {
+		more := len(es) == audit.MaxLimit
+		if more {
+			after = es[len(es)-1].Seq
+		}
+		for _, e := range s.unknownSeals(es) {
 			var rec SealRecord
-			if json.Unmarshal(es[i].Details, &rec) == nil && want[rec.ExecutionID] {
-				found[rec.ExecutionID] = es[i].Seq // the latest: a run may end twice
+			if json.Unmarshal(e.Details, &rec) == nil && want[rec.ExecutionID] {
+				found[rec.ExecutionID] = e.Seq // the latest: a run may end twice
 			}
 		}
-		if len(es) < audit.MaxLimit {
+		if !more {
 			break
 		}
-		after = es[len(es)-1].Seq
 	}
 	return found, nil
 }
@@ -473,7 +495,8 @@ func redactions(ctx context.Context, st Store) (map[int64]Hash, error) {
 // runRecord reads run id's entries up to seq through and computes its
 // record.
 func runRecord(ctx context.Context, st audit.Store, id string, through int64, redacted map[int64]Hash) (SealRecord, error) {
-	r := newRunSum(id)
+	var mem arena
+	r := newRunSum(id, &mem, mem.factory())
 	var h Hasher
 	err := runEntries(ctx, st, id, func(e *audit.Entry) error {
 		if e.Seq > through {
@@ -489,14 +512,16 @@ func runRecord(ctx context.Context, st audit.Store, id string, through int64, re
 
 // runSum computes a run's record from its leaves, given in seq order: the
 // count, the first and last seqs and the RFC 6962 root of the leaves (the
-// compact range a Builder keeps, without its tiles).
+// compact range a Builder keeps, without its tiles). Its hashes are carved
+// from an arena, which several runSums may share.
 type runSum struct {
 	rec SealRecord
+	mem *arena
 	rng *compact.Range
 }
 
-func newRunSum(id string) *runSum {
-	return &runSum{rec: SealRecord{ExecutionID: id}, rng: rangeFactory.NewEmptyRange(0)}
+func newRunSum(id string, mem *arena, rf *compact.RangeFactory) *runSum {
+	return &runSum{rec: SealRecord{ExecutionID: id}, mem: mem, rng: rf.NewEmptyRange(0)}
 }
 
 // add adds the leaf of the entry seq, which must be after the last one.
@@ -504,7 +529,9 @@ func (r *runSum) add(seq int64, leaf Hash) error {
 	if seq <= r.rec.LastSeq {
 		return fmt.Errorf("ledger: run %s: seq %d after seq %d", r.rec.ExecutionID, seq, r.rec.LastSeq)
 	}
-	if err := r.rng.Append(leaf[:], nil); err != nil {
+	h := r.mem.alloc()
+	copy(h, leaf[:])
+	if err := r.rng.Append(h, nil); err != nil {
 		return err
 	}
 	if r.rec.Entries == 0 {
@@ -554,13 +581,17 @@ func (s *Sealer) fromMemory(ctx context.Context, ids []string, through int64) (m
 		return nil, err
 	}
 	out := make(map[string]SealRecord, len(kept))
-	var h Hasher
+	var (
+		h   Hasher
+		mem arena
+		rf  = mem.factory()
+	)
 	for id, es := range kept {
 		c := counts[id]
 		if c.Entries != int64(len(es)) || c.FirstSeq != es[0].Seq || c.LastSeq != es[len(es)-1].Seq {
 			continue
 		}
-		r := newRunSum(id)
+		r := newRunSum(id, &mem, rf)
 		for i := range es {
 			if err := r.add(es[i].Seq, h.Leaf(&es[i])); err != nil {
 				return nil, err

@@ -302,3 +302,30 @@ func TestSealMemoryBound(t *testing.T) {
 		t.Fatalf("stats %+v: entries kept after every run is sealed", st)
 	}
 }
+
+// TestSealFoundAfterOwn: a run sealed by another process is not sealed
+// again when the seals after its end include the Sealer's own (which it
+// does not decode again).
+func TestSealFoundAfterOwn(t *testing.T) {
+	ctx := context.Background()
+	r := newSealRig(t, ledger.SealerOptions{})
+	run2 := appendAll(t, r.s, runOf("run-2", 200, 3, audit.TypeExecutionCompleted))
+	r.add(runOf("run-0", 0, 3, audit.TypeExecutionCompleted))
+	if err := r.sealer.SealPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.record() // the Sealer's own seal of run-0, after run-2's end
+	signer, _ := keys(t, "wtb.test/sealmem")
+	other := ledger.NewSealer(r.s, ledger.NewCheckpointer(r.s, signer, ledger.CheckpointerOptions{}), ledger.SealerOptions{})
+	other.Committed(run2)
+	if err := other.SealPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.sealer.Committed(run2)
+	if err := r.sealer.SealPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.sealer.Stats(); st.Sealed != 1 || len(r.seals) != 0 {
+		t.Fatalf("stats %+v, %d seals made: run-2, sealed by another process, sealed again", st, len(r.seals))
+	}
+}

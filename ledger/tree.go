@@ -68,18 +68,24 @@ func LastTile(size uint64, l int) (index uint64, width int) {
 var rangeFactory = &compact.RangeFactory{Hash: nodeHash}
 
 // arena hands out HashSize-byte slices carved from larger blocks: one
-// allocation per arenaBlock hashes instead of one per hash. A block stays
-// alive while any of its hashes is referenced (a compact range keeps at
-// most 64).
+// allocation per block of hashes instead of one per hash. Blocks double
+// from arenaFirst hashes to arenaBlock, so that a small tree takes little.
+// A block stays alive while any of its hashes is referenced (a compact
+// range keeps at most 64).
 type arena struct {
 	block []byte
+	next  int // the number of hashes of the next block
 }
 
-const arenaBlock = 1024
+const (
+	arenaFirst = 32
+	arenaBlock = 1024
+)
 
 func (a *arena) alloc() []byte {
 	if len(a.block) < HashSize {
-		a.block = make([]byte, arenaBlock*HashSize)
+		a.next = min(max(2*a.next, arenaFirst), arenaBlock)
+		a.block = make([]byte, a.next*HashSize)
 	}
 	h := a.block[:HashSize:HashSize]
 	a.block = a.block[HashSize:]
@@ -173,9 +179,12 @@ func NewBuilder() *Builder {
 }
 
 // factory returns a range factory whose node hashes are carved from b.mem.
-func (b *Builder) factory() *compact.RangeFactory {
+func (b *Builder) factory() *compact.RangeFactory { return b.mem.factory() }
+
+// factory returns a range factory whose node hashes are carved from a.
+func (a *arena) factory() *compact.RangeFactory {
 	return &compact.RangeFactory{Hash: func(l, r []byte) []byte {
-		h := b.mem.alloc()
+		h := a.alloc()
 		nodeHashInto(h, l, r)
 		return h
 	}}
