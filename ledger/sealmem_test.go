@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/wtbdev/wtb/audit"
 	"github.com/wtbdev/wtb/ledger"
@@ -178,9 +179,10 @@ func (s *raceStore) LedgerHead(ctx context.Context) (ledger.Head, error) {
 
 // TestSealFallsBack: a run with entries the Sealer did not see committed
 // (recorded by another process, before this one started, or not handed
-// to Committed yet when the seal is made) is sealed by reading its
-// entries back, and its seal verifies; entries committed after the seal's
-// checkpoint are left out of the seal from memory.
+// to Committed yet when the seal is made), or with entries pruned, is
+// sealed by reading its entries back, and its seal verifies; entries
+// committed after the seal's checkpoint are left out of the seal from
+// memory.
 func TestSealFallsBack(t *testing.T) {
 	ctx := context.Background()
 	r := newSealRig(t, ledger.SealerOptions{})
@@ -196,6 +198,17 @@ func TestSealFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
+
+	// run-p: its first two entries seen and pruned, two recorded by
+	// another process, its last seen: as many entries, and the same last
+	// seq, as the Sealer kept.
+	p := runOf("run-p", -10, 5, audit.TypeExecutionCompleted)
+	r.add(p[:2])
+	appendAll(t, other, p[2:4])
+	r.add(p[4:])
+	if _, _, err := r.s.Prune(ctx, t0.Add(-8*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
 
 	// Another process records an entry in the middle of run-x.
 	x := runOf("run-x", 0, 6, audit.TypeExecutionCompleted)
@@ -219,11 +232,11 @@ func TestSealFallsBack(t *testing.T) {
 	if err := r.sealer.SealPending(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.sealer.Stats(); st.Sealed != 4 || st.FromMemory != 1 {
-		t.Fatalf("stats %+v, want 4 runs sealed, run-m alone from memory", st)
+	if st := r.sealer.Stats(); st.Sealed != 5 || st.FromMemory != 1 {
+		t.Fatalf("stats %+v, want 5 runs sealed, run-m alone from memory", st)
 	}
 	r.record()
-	for id, n := range map[string]int64{"run-x": 6, "run-y": 4, "run-z": 4, "run-m": 5} {
+	for id, n := range map[string]int64{"run-p": 3, "run-x": 6, "run-y": 4, "run-z": 4, "run-m": 5} {
 		rep, err := ledger.VerifyRun(ctx, r.s, id)
 		if err != nil || !rep.Sealed || rep.Entries != n || rep.Record.Entries != n || len(rep.Findings) > 0 {
 			t.Fatalf("VerifyRun(%s): %+v, %v; want %d entries sealed", id, rep, err, n)
