@@ -70,9 +70,11 @@
 // entry count, the Merkle root of its leaves and the checkpoint that
 // covers them; VerifyRun proves the run complete and lists the run's
 // entries the seal does not cover (late: recorded after the seal, or
-// between its checkpoint and the seal). The Sealer keeps the entries it
-// sees committed of the runs not sealed yet (within
-// SealerOptions.MaxTrackedBytes) and computes a run's seal from them when
+// between its checkpoint and the seal). The Sealer keeps the leaves (seq
+// and leaf hash, 40 bytes) of the entries it sees committed of the runs
+// not sealed yet, as the store computed them when it hands them out
+// (LeafAppender, Sealer.CommittedLeaves), within
+// SealerOptions.MaxTrackedBytes, and computes a run's seal from them when
 // the store holds no other entry of the run up to the seal's checkpoint
 // (Store.RunCounts); else it reads the run's entries back. A service
 // records the seals through its recorder (SealerOptions.Append), so that

@@ -30,8 +30,9 @@ var RunEnds = []audit.Type{
 // seals them together, under one checkpoint.
 const DefaultSealDelay = time.Second
 
-// DefaultMaxTrackedBytes is the default SealerOptions.MaxTrackedBytes.
-const DefaultMaxTrackedBytes = 64 << 20
+// DefaultMaxTrackedBytes is the default SealerOptions.MaxTrackedBytes:
+// about 280,000 entries' leaves.
+const DefaultMaxTrackedBytes = 16 << 20
 
 // maxSealedKept bounds the sealed runs a Sealer remembers to flag late
 // entries as they come.
@@ -50,12 +51,12 @@ type SealerOptions struct {
 	Append func(ctx context.Context, entries []audit.Entry) error
 	// Logger receives failures and late entries (default slog.Default()).
 	Logger *slog.Logger
-	// MaxTrackedBytes bounds the memory of the entries a Sealer keeps
-	// (default DefaultMaxTrackedBytes, 64 MiB; negative: keep none).
-	// Committed keeps the entries of the runs not sealed yet, so that a
-	// run's seal is computed from them instead of reading them back from
-	// the store; each entry counts its fields' bytes and its struct's
-	// size, each run its id and a fixed overhead. Over the bound, the runs
+	// MaxTrackedBytes bounds the memory of the leaves a Sealer keeps
+	// (default DefaultMaxTrackedBytes, 16 MiB; negative: keep none).
+	// Committed keeps the seq and leaf hash of each entry of the runs not
+	// sealed yet, so that a run's seal is computed from them instead of
+	// reading the run back from the store; each entry counts 40 bytes (its
+	// slice's room included), each run its id and a fixed overhead. Over the bound, the runs
 	// that started first are dropped (their seals read their entries back,
 	// as for a run whose entries this process did not all record), so a
 	// run that never ends holds no memory for ever.
@@ -92,7 +93,8 @@ type Sealer struct {
 	sealed   map[string]int64   // recently sealed runs: the seal's seq
 	sealSeqs map[int64]struct{} // the seqs of the seals in sealed
 	order    []string
-	tracks   runTracks // entries of the runs not sealed yet
+	tracks   runTracks // leaves of the runs not sealed yet
+	h        Hasher    // Committed's, for leaves not handed in
 	wake     chan struct{}
 	stop     chan struct{}
 	exited   chan struct{}
@@ -128,11 +130,20 @@ func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
 
 // Committed looks at entries just recorded, with the seqs the store gave
 // them (a Recorder's OnCommit calls it): runs that ended are sealed soon;
-// entries of runs sealed already are late; the entries of the other runs
-// are kept (within SealerOptions.MaxTrackedBytes) to compute their seals.
-// Entries without a seq (duplicates, recorded before) are passed over. It
-// hashes nothing and never waits: the store's writer calls it.
+// entries of runs sealed already are late; the leaves of the other runs'
+// entries are kept (within SealerOptions.MaxTrackedBytes) to compute their
+// seals. Entries without a seq (duplicates, recorded before) are passed
+// over. It hashes the leaves it keeps; with a store that hands out the
+// leaves it computed (LeafAppender), call CommittedLeaves instead, which
+// hashes nothing. It never waits: the store's writer calls it.
 func (s *Sealer) Committed(entries []audit.Entry) {
+	s.CommittedLeaves(entries, nil)
+}
+
+// CommittedLeaves is Committed given the entries' leaf hashes as the store
+// computed them (LeafAppender): leaves[i] is entries[i]'s. A zero leaf, or
+// leaves nil, is hashed here.
+func (s *Sealer) CommittedLeaves(entries []audit.Entry, leaves []Hash) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range entries {
@@ -151,7 +162,16 @@ func (s *Sealer) Committed(entries []audit.Entry) {
 			continue
 		}
 		if seal, ok := s.sealed[e.ExecutionID]; !ok {
-			s.tracks.add(e)
+			if s.tracks.keeps() {
+				var leaf Hash
+				if i < len(leaves) {
+					leaf = leaves[i]
+				}
+				if leaf == (Hash{}) {
+					leaf = s.h.Leaf(e)
+				}
+				s.tracks.add(e.ExecutionID, e.Seq, leaf)
+			}
 		} else if e.Seq > seal {
 			s.nLate.Add(1)
 			s.log.Warn("ledger: late entry of a sealed run", "execution_id", e.ExecutionID, "seq", e.Seq, "seal_seq", seal)
@@ -556,20 +576,19 @@ func (r *runSum) record() (SealRecord, error) {
 	return r.rec, nil
 }
 
-// fromMemory computes the records of the runs of ids whose entries up to
+// fromMemory computes the records of the runs of ids whose leaves up to
 // seq through it kept, all of them: it asks the store how many entries
 // each has up to through, with their first and last seqs, and takes the
-// runs whose kept entries agree (those are a subset of the store's, so as
-// many entries with the same first and last seqs are the same entries).
-// Their leaves are hashed here, on the sealer's goroutine. A redacted entry
-// keeps its leaf (the redaction keeps its payload's digest): its leaf from
-// the entry as recorded is right.
+// runs whose kept leaves agree (those are a subset of the store's, so as
+// many entries with the same first and last seqs are the same entries). A
+// redacted entry keeps its leaf (the redaction keeps its payload's
+// digest): its leaf as committed is right.
 func (s *Sealer) fromMemory(ctx context.Context, ids []string, through int64) (map[string]SealRecord, error) {
-	kept := make(map[string][]audit.Entry)
+	kept := make(map[string][]trackLeaf)
 	s.mu.Lock()
 	for _, id := range ids {
-		if es := s.tracks.upTo(id, through); len(es) > 0 {
-			kept[id] = es
+		if ls := s.tracks.upTo(id, through); len(ls) > 0 {
+			kept[id] = ls
 		}
 	}
 	s.mu.Unlock()
@@ -582,18 +601,17 @@ func (s *Sealer) fromMemory(ctx context.Context, ids []string, through int64) (m
 	}
 	out := make(map[string]SealRecord, len(kept))
 	var (
-		h   Hasher
 		mem arena
 		rf  = mem.factory()
 	)
-	for id, es := range kept {
+	for id, ls := range kept {
 		c := counts[id]
-		if c.Entries != int64(len(es)) || c.FirstSeq != es[0].Seq || c.LastSeq != es[len(es)-1].Seq {
+		if c.Entries != int64(len(ls)) || c.FirstSeq != ls[0].seq || c.LastSeq != ls[len(ls)-1].seq {
 			continue
 		}
 		r := newRunSum(id, &mem, rf)
-		for i := range es {
-			if err := r.add(es[i].Seq, h.Leaf(&es[i])); err != nil {
+		for _, l := range ls {
+			if err := r.add(l.seq, l.leaf); err != nil {
 				return nil, err
 			}
 		}

@@ -23,6 +23,9 @@ type sealRig struct {
 	cp     *ledger.Checkpointer
 	sealer *ledger.Sealer
 	seals  []audit.Entry
+	// hashed: the Sealer hashes the leaves itself (Committed) instead of
+	// taking the store's (AppendLeaves, CommittedLeaves).
+	hashed bool
 }
 
 func newSealRig(t *testing.T, opts ledger.SealerOptions) *sealRig {
@@ -40,8 +43,16 @@ func newSealRig(t *testing.T, opts ledger.SealerOptions) *sealRig {
 // add appends es and tells the Sealer, as a recording command does.
 func (r *sealRig) add(es []audit.Entry) []audit.Entry {
 	r.t.Helper()
-	appendAll(r.t, r.s, es)
-	r.sealer.Committed(es)
+	if r.hashed {
+		appendAll(r.t, r.s, es)
+		r.sealer.Committed(es)
+		return es
+	}
+	_, leaves, err := r.s.AppendLeaves(context.Background(), es)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.sealer.CommittedLeaves(es, leaves)
 	return es
 }
 
@@ -83,9 +94,17 @@ func wantRecord(t *testing.T, es []audit.Entry, outcome audit.Type, sc ledger.Se
 // sealed from memory, with seals identical to those made by reading the
 // entries back (ledger.Seals), a redacted entry among them; the seals
 // verify; nothing stays kept once they are sealed.
+// Both with the store's leaves and with leaves the Sealer hashes.
 func TestSealFromMemory(t *testing.T) {
+	for _, hashed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hashed=%v", hashed), func(t *testing.T) { testSealFromMemory(t, hashed) })
+	}
+}
+
+func testSealFromMemory(t *testing.T, hashed bool) {
 	ctx := context.Background()
 	r := newSealRig(t, ledger.SealerOptions{})
+	r.hashed = hashed
 	runs := map[string][]audit.Entry{}
 	var ids []string
 	for k := range 8 {
@@ -145,7 +164,7 @@ func TestSealFromMemory(t *testing.T) {
 		}
 	}
 	open := r.sealer.Stats().TrackedBytes
-	r.add(runOf("open", 9100, 1, ""))
+	r.add(runOf("open", 9100, 2, "")) // 5 leaves: its slice grows past room for 4
 	if st := r.sealer.Stats(); st.TrackedBytes <= open {
 		t.Fatalf("stats %+v: the open run's entries are not kept", st)
 	}
@@ -256,7 +275,7 @@ func TestSealFallsBack(t *testing.T) {
 // read back, the seals identical to those read back (ledger.Seals).
 func TestSealMemoryBound(t *testing.T) {
 	ctx := context.Background()
-	const bound = 16 << 10
+	const bound = 4 << 10
 	r := newSealRig(t, ledger.SealerOptions{MaxTrackedBytes: bound})
 	runs := map[string][]audit.Entry{}
 	var ids []string

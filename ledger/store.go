@@ -8,6 +8,17 @@ import (
 	"github.com/wtbdev/wtb/audit"
 )
 
+// LeafAppender is a Store that hands out the leaf hashes it computed for
+// the entries it appended, so that a Sealer keeps them (CommittedLeaves)
+// without hashing the entries again.
+type LeafAppender interface {
+	// AppendLeaves is Append that also returns each entry's leaf hash:
+	// leaves[i] is entries[i]'s, zero for an entry it did not append (a
+	// duplicate) or whose leaf it did not compute. leaves is nil when the
+	// store keeps no tree.
+	AppendLeaves(ctx context.Context, entries []audit.Entry) (audit.AppendResult, []Hash, error)
+}
+
 // Store is an audit.Store that keeps the ledger: the tree over its entries
 // written in the same transaction as them, signed checkpoints, redactions
 // and prunes that keep the proofs. The SQLite and PostgreSQL stores

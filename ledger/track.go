@@ -2,14 +2,12 @@ package ledger
 
 import (
 	"unsafe"
-
-	"github.com/wtbdev/wtb/audit"
 )
 
-// runTracks keeps the entries of the runs not sealed yet, as they are
-// committed, within a bound on the memory they take: a Sealer computes a
-// run's seal from them instead of reading them back. A Sealer uses it
-// under its mutex.
+// runTracks keeps the leaves (seq and leaf hash) of the entries of the
+// runs not sealed yet, as they are committed, within a bound on the memory
+// they take: a Sealer computes a run's seal from them instead of reading
+// the run back. A Sealer uses it under its mutex.
 type runTracks struct {
 	max   int64 // the bound on bytes; 0 keeps nothing
 	bytes int64 // what the runs kept take, as counted
@@ -22,12 +20,18 @@ type runTracks struct {
 
 // runTrack is what is kept of one run.
 type runTrack struct {
-	gen     uint64
-	entries []audit.Entry // in seq order
-	bytes   int64         // the entries' bytes, their slice's capacity counted
+	gen    uint64
+	leaves []trackLeaf // in seq order
+	bytes  int64       // the leaves' bytes, their slice's capacity counted
 	// partial says entries of the run were not kept (dropped over the
 	// bound, or not in seq order): its seal reads them back.
 	partial bool
+}
+
+// trackLeaf is one entry kept: its seq and leaf hash.
+type trackLeaf struct {
+	seq  int64
+	leaf Hash
 }
 
 // trackRef is a run in the queue.
@@ -37,9 +41,9 @@ type trackRef struct {
 }
 
 const (
-	// entrySize is the size of an audit.Entry itself, counted for each
-	// one the slices of kept entries have room for.
-	entrySize = int64(unsafe.Sizeof(audit.Entry{}))
+	// leafSize is what one entry kept takes, counted for each one the
+	// slices of kept leaves have room for.
+	leafSize = int64(unsafe.Sizeof(trackLeaf{}))
 	// runOverhead is counted for each run kept, besides its id: its map
 	// entry, its runTrack and its ref in the queue.
 	runOverhead = 128
@@ -52,23 +56,16 @@ func newRunTracks(max int64) runTracks {
 // runBytes is what a kept run counts besides its entries.
 func runBytes(id string) int64 { return runOverhead + int64(len(id)) }
 
-// entryBytes is what the fields of e take besides the Entry itself.
-func entryBytes(e *audit.Entry) int64 {
-	n := len(e.EventID) + len(e.SourceType) + len(e.Type) + len(e.Severity) + len(e.Message) +
-		len(e.ExecutionID) + len(e.NodeID) + len(e.Error) + len(e.Details)
-	if e.DurationMS != nil {
-		n += 8
-	}
-	return int64(n)
-}
+// keeps reports whether leaves are kept at all.
+func (t *runTracks) keeps() bool { return t.max > 0 }
 
-// add keeps e, an entry of a run not sealed, just committed. An entry
-// whose seq is not after the last kept of its run makes the run partial.
-func (t *runTracks) add(e *audit.Entry) {
+// add keeps the leaf of the entry seq of run id, a run not sealed, just
+// committed. An entry whose seq is not after the last kept of its run
+// makes the run partial.
+func (t *runTracks) add(id string, seq int64, leaf Hash) {
 	if t.max == 0 {
 		return
 	}
-	id := e.ExecutionID
 	r := t.runs[id]
 	if r == nil {
 		t.gen++
@@ -80,13 +77,13 @@ func (t *runTracks) add(e *audit.Entry) {
 	if r.partial {
 		return
 	}
-	if n := len(r.entries); n > 0 && e.Seq <= r.entries[n-1].Seq {
+	if n := len(r.leaves); n > 0 && seq <= r.leaves[n-1].seq {
 		t.forget(r)
 		return
 	}
-	c := cap(r.entries)
-	r.entries = append(r.entries, *e)
-	b := entryBytes(e) + int64(cap(r.entries)-c)*entrySize
+	c := cap(r.leaves)
+	r.leaves = append(r.leaves, trackLeaf{seq, leaf})
+	b := int64(cap(r.leaves)-c) * leafSize
 	r.bytes += b
 	t.bytes += b
 }
@@ -108,10 +105,10 @@ func (t *runTracks) push(ref trackRef) {
 	t.queue = append(t.queue, ref)
 }
 
-// forget drops the entries of r and marks it partial.
+// forget drops the leaves of r and marks it partial.
 func (t *runTracks) forget(r *runTrack) {
 	t.bytes -= r.bytes
-	r.entries, r.bytes, r.partial = nil, 0, true
+	r.leaves, r.bytes, r.partial = nil, 0, true
 }
 
 // drop stops keeping run id: it is sealed.
@@ -123,7 +120,7 @@ func (t *runTracks) drop(id string) {
 }
 
 // evict brings the bytes within the bound, taking the runs in the order
-// they started: a run kept loses its entries and becomes partial (a mark
+// they started: a run kept loses its leaves and becomes partial (a mark
 // that keeps its later entries from being kept, moved to the end of the
 // queue); a partial run is dropped.
 func (t *runTracks) evict() {
@@ -143,16 +140,16 @@ func (t *runTracks) evict() {
 	}
 }
 
-// upTo returns the entries kept of run id with a seq at most through, nil
+// upTo returns the leaves kept of run id with a seq at most through, nil
 // when the run is not kept or partial.
-func (t *runTracks) upTo(id string, through int64) []audit.Entry {
+func (t *runTracks) upTo(id string, through int64) []trackLeaf {
 	r := t.runs[id]
 	if r == nil || r.partial {
 		return nil
 	}
-	n := len(r.entries)
-	for n > 0 && r.entries[n-1].Seq > through {
+	n := len(r.leaves)
+	for n > 0 && r.leaves[n-1].seq > through {
 		n--
 	}
-	return r.entries[:n:n]
+	return r.leaves[:n:n]
 }

@@ -3,27 +3,18 @@ package ledger
 import (
 	"fmt"
 	"testing"
-	"time"
-
-	"github.com/wtbdev/wtb/audit"
 )
-
-func trackEntry(id string, seq int64) *audit.Entry {
-	return &audit.Entry{Seq: seq, EventID: fmt.Sprintf("%s-%d", id, seq), Type: audit.TypeNodeCompleted,
-		Timestamp: time.Unix(seq, 0), Severity: audit.SeverityInfo, ExecutionID: id, Details: []byte(`{"k":1}`)}
-}
 
 // TestRunTracksEvict: over the bound, the run that started first loses its
 // entries (and later ones are not kept), then its mark goes; an entry out
 // of seq order makes its run partial; the bytes counted return to 0 once
 // every run is dropped.
 func TestRunTracksEvict(t *testing.T) {
-	one := entrySize + entryBytes(trackEntry("a", 1))
-	bound := 3*runBytes("a") + 6*one
+	bound := 3*runBytes("a") + 6*leafSize
 	tr := newRunTracks(bound)
 	add := func(id string, seq int64) {
 		t.Helper()
-		tr.add(trackEntry(id, seq))
+		tr.add(id, seq, Hash{byte(seq)})
 		tr.evict()
 		if tr.bytes > bound {
 			t.Fatalf("%d bytes kept, bound %d", tr.bytes, bound)
@@ -46,7 +37,7 @@ func TestRunTracksEvict(t *testing.T) {
 	if kept("a") != 0 {
 		t.Fatal("an entry of a partial run kept")
 	}
-	if got := tr.upTo("c", 5); len(got) != 2 || got[1].Seq != 5 {
+	if got := tr.upTo("c", 5); len(got) != 2 || got[1].seq != 5 || got[1].leaf != (Hash{5}) {
 		t.Fatalf("upTo(c, 5): %v", got)
 	}
 	add("b", 2) // not after b's last
@@ -67,7 +58,7 @@ func TestRunTracksQueue(t *testing.T) {
 	tr := newRunTracks(1 << 30)
 	for i := range 10000 {
 		id := fmt.Sprint(i)
-		tr.add(trackEntry(id, int64(i+1)))
+		tr.add(id, int64(i+1), Hash{})
 		if len(tr.queue) > 2*len(tr.runs)+64 {
 			t.Fatalf("queue of %d for %d runs", len(tr.queue), len(tr.runs))
 		}

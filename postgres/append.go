@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/ledger"
 )
 
 // Append records entries as one atomic batch (see audit.Store).
@@ -36,21 +37,32 @@ import (
 // duplicates: a recorder's retry then counts them as accepted and passes
 // them to OnCommit. None is recorded twice either way.
 func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
+	res, _, err := s.appendEntries(ctx, entries, false)
+	return res, err
+}
+
+// AppendLeaves is Append that also returns the leaf hash of each entry
+// appended (nil when the tree is off). See ledger.LeafAppender.
+func (s *Store) AppendLeaves(ctx context.Context, entries []audit.Entry) (audit.AppendResult, []ledger.Hash, error) {
+	return s.appendEntries(ctx, entries, true)
+}
+
+func (s *Store) appendEntries(ctx context.Context, entries []audit.Entry, wantLeaves bool) (audit.AppendResult, []ledger.Hash, error) {
 	if err := s.check(ctx, "append"); err != nil {
-		return audit.AppendResult{}, err
+		return audit.AppendResult{}, nil, err
 	}
 	for i := range entries {
 		entries[i].Seq = 0
 	}
 	if len(entries) == 0 {
-		return audit.AppendResult{}, nil
+		return audit.AppendResult{}, nil, nil
 	}
 	if len(entries) > s.maxBatch {
-		return audit.AppendResult{}, fmt.Errorf("%w: %d entries, at most %d", ErrBatchTooLarge, len(entries), s.maxBatch)
+		return audit.AppendResult{}, nil, fmt.Errorf("%w: %d entries, at most %d", ErrBatchTooLarge, len(entries), s.maxBatch)
 	}
 	for i := range entries {
 		if err := entries[i].Validate(); err != nil {
-			return audit.AppendResult{}, fmt.Errorf("postgres: append entry %d: %w", i, err)
+			return audit.AppendResult{}, nil, fmt.Errorf("postgres: append entry %d: %w", i, err)
 		}
 	}
 
@@ -67,9 +79,13 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		unique = append(unique, i)
 	}
 
-	seqs, own, err := s.appendTx(ctx, entries, unique)
+	var leaves []ledger.Hash
+	if wantLeaves && !s.led.off {
+		leaves = make([]ledger.Hash, len(entries))
+	}
+	seqs, own, err := s.appendTx(ctx, entries, unique, leaves)
 	if err != nil {
-		return audit.AppendResult{}, s.wrap(ctx, "append", err)
+		return audit.AppendResult{}, nil, s.wrap(ctx, "append", err)
 	}
 
 	var res audit.AppendResult
@@ -77,7 +93,7 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		if seq != 0 {
 			entries[unique[k]].Seq = seq
 		} else if own != nil && own[k] != 0 {
-			entries[unique[k]].Seq = own[k]
+			entries[unique[k]].Seq = own[k] // recorded by an earlier try: its leaf is not here
 		}
 	}
 	for i := range entries {
@@ -86,7 +102,7 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		}
 	}
 	res.Appended = len(entries) - len(res.Duplicates)
-	return res, nil
+	return res, leaves, nil
 }
 
 // rollbackTimeout bounds the ROLLBACK of a failed append (which runs even
@@ -111,12 +127,12 @@ var errRecordedAlready = errors.New("event id recorded already")
 // own, when not nil, gives for row k the seq of an entry that an earlier
 // attempt of this Store recorded in a transaction whose outcome it could
 // not learn (see Append); such rows have seq 0 in seqs.
-func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int) (seqs, own []int64, err error) {
+func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []int, leaves []ledger.Hash) (seqs, own []int64, err error) {
 	check := s.mode == modeStaging || s.expectDuplicates.Load() || s.unknown.pending()
-	seqs, own, err = s.appendOnce(ctx, entries, unique, check)
+	seqs, own, err = s.appendOnce(ctx, entries, unique, check, leaves)
 	if !check && errors.Is(err, errRecordedAlready) {
 		check = true
-		seqs, own, err = s.appendOnce(ctx, entries, unique, true)
+		seqs, own, err = s.appendOnce(ctx, entries, unique, true, leaves)
 	}
 	if err == nil && check {
 		s.expectDuplicates.Store(slices.Contains(seqs, 0))
@@ -127,7 +143,7 @@ func (s *Store) appendTx(ctx context.Context, entries []audit.Entry, unique []in
 // appendOnce runs one append transaction (see appendTx). It drives BEGIN
 // and COMMIT itself so that BEGIN travels in the same pipeline as the first
 // statements: one round trip fewer per batch.
-func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []int, check bool) ([]int64, []int64, error) {
+func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []int, check bool, leaves []ledger.Hash) ([]int64, []int64, error) {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -136,6 +152,10 @@ func (s *Store) appendOnce(ctx context.Context, entries []audit.Entry, unique []
 	c := pc.Conn()
 	committed := false
 	led := s.led.begin() // the Merkle tree's part (nil when off)
+	if led != nil && leaves != nil {
+		clear(leaves) // an earlier try's
+		led.out = leaves
+	}
 	defer func() {
 		if !committed && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)

@@ -82,6 +82,7 @@ type ledgerTx struct {
 	maxSeq   int64
 	locked   bool
 	ahead    ledger.Hasher
+	out      []ledger.Hash // when not nil, the leaf of each entry appended, by its index
 	pending  chan struct{}
 	mark     ledger.Mark
 	err      error
@@ -167,7 +168,11 @@ func (t *ledgerTx) hashAhead(entries []audit.Entry, unique []int, seqs []int64) 
 			}
 			e := withoutSeq(&entries[i])
 			e.Seq = seqs[k]
-			if err := b.Append(e.Seq, t.ahead.Leaf(&e)); err != nil {
+			leaf := t.ahead.Leaf(&e)
+			if t.out != nil {
+				t.out[i] = leaf
+			}
+			if err := b.Append(e.Seq, leaf); err != nil {
 				t.err = err
 				return
 			}

@@ -29,6 +29,7 @@ type ledgerWriter struct {
 	stmts    map[string]driver.Stmt
 	nv       []driver.NamedValue
 	ahead    ledger.Hasher // the hashing goroutine's
+	out      []ledger.Hash // when not nil, the leaf of each entry appended, by its index
 	pending  chan struct{} // closed when the leaves hashed ahead are in the tree
 	mark     ledger.Mark   // the tree before them
 	aheadErr error
@@ -59,7 +60,11 @@ func (l *ledgerWriter) hashAhead(entries []audit.Entry, uniq []int, first int64)
 		for k, i := range uniq {
 			e := withoutSeq(&entries[i])
 			e.Seq = first + int64(k)
-			if err := l.b.Append(e.Seq, l.ahead.Leaf(&e)); err != nil {
+			leaf := l.ahead.Leaf(&e)
+			if l.out != nil {
+				l.out[i] = leaf
+			}
+			if err := l.b.Append(e.Seq, leaf); err != nil {
 				l.aheadErr = err
 				return
 			}
@@ -184,10 +189,15 @@ func (l *ledgerWriter) record(ctx context.Context, dc driver.Conn, entries []aud
 	if !guessed { // duplicates moved the seqs: add the leaves again
 		l.b.Undo(l.mark)
 		for _, i := range uniq {
+			var leaf ledger.Hash
 			if e := &entries[i]; e.Seq != 0 {
-				if err := l.b.Append(e.Seq, l.h.Leaf(e)); err != nil {
+				leaf = l.h.Leaf(e)
+				if err := l.b.Append(e.Seq, leaf); err != nil {
 					return err
 				}
+			}
+			if l.out != nil {
+				l.out[i] = leaf
 			}
 		}
 	}

@@ -13,7 +13,10 @@ import (
 	"github.com/wtbdev/wtb/ledger"
 )
 
-var _ ledger.Store = (*Store)(nil)
+var (
+	_ ledger.Store        = (*Store)(nil)
+	_ ledger.LeafAppender = (*Store)(nil)
+)
 
 // LedgerHead returns the tree's head as last committed. See ledger.Store.
 func (s *Store) LedgerHead(ctx context.Context) (ledger.Head, error) {

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/wtbdev/wtb/audit"
+	"github.com/wtbdev/wtb/ledger"
 )
 
 // insertColumns are the columns Append writes; seq is the rowid, assigned
@@ -323,32 +324,51 @@ func (w *writeState) close(conn *sql.Conn) {
 
 // Append records entries as one transaction. See audit.Store.
 func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
+	res, _, err := s.appendEntries(ctx, entries, false)
+	return res, err
+}
+
+// AppendLeaves is Append that also returns the leaf hash of each entry
+// appended (nil when the tree is off). See ledger.LeafAppender.
+func (s *Store) AppendLeaves(ctx context.Context, entries []audit.Entry) (audit.AppendResult, []ledger.Hash, error) {
+	return s.appendEntries(ctx, entries, true)
+}
+
+func (s *Store) appendEntries(ctx context.Context, entries []audit.Entry, wantLeaves bool) (audit.AppendResult, []ledger.Hash, error) {
 	for i := range entries {
 		entries[i].Seq = 0
 	}
 	if err := s.enter(ctx, "append"); err != nil {
-		return audit.AppendResult{}, err
+		return audit.AppendResult{}, nil, err
 	}
 	defer s.mu.RUnlock()
 	if s.opts.ReadOnly {
-		return audit.AppendResult{}, fmt.Errorf("sqlite: append to %s: %w", s.path, ErrReadOnly)
+		return audit.AppendResult{}, nil, fmt.Errorf("sqlite: append to %s: %w", s.path, ErrReadOnly)
 	}
 	if len(entries) == 0 {
-		return audit.AppendResult{}, nil
+		return audit.AppendResult{}, nil, nil
 	}
 	for i := range entries {
 		if err := entries[i].Validate(); err != nil {
-			return audit.AppendResult{}, fmt.Errorf("sqlite: append: entry %d: %w", i, err)
+			return audit.AppendResult{}, nil, fmt.Errorf("sqlite: append: entry %d: %w", i, err)
 		}
 	}
 	select {
 	case s.wsem <- struct{}{}:
 	case <-ctx.Done():
-		return audit.AppendResult{}, fmt.Errorf("sqlite: append: %w", ctx.Err())
+		return audit.AppendResult{}, nil, fmt.Errorf("sqlite: append: %w", ctx.Err())
 	}
 	defer func() { <-s.wsem }()
-	var res audit.AppendResult
+	var (
+		res    audit.AppendResult
+		leaves []ledger.Hash
+	)
 	err := s.writer.Raw(func(dc any) error {
+		if wantLeaves && !s.w.led.off {
+			leaves = make([]ledger.Hash, len(entries))
+			s.w.led.out = leaves
+			defer func() { s.w.led.out = nil }()
+		}
 		var err error
 		res, err = s.w.append(ctx, dc.(driver.Conn), entries)
 		return err
@@ -360,9 +380,9 @@ func (s *Store) Append(ctx context.Context, entries []audit.Entry) (audit.Append
 		for i := range entries {
 			entries[i].Seq = 0
 		}
-		return audit.AppendResult{}, wrap(ctx, "append", err)
+		return audit.AppendResult{}, nil, wrap(ctx, "append", err)
 	}
-	return res, nil
+	return res, leaves, nil
 }
 
 // append runs one Append on the write connection.

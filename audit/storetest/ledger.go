@@ -87,6 +87,7 @@ func RunLedger(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 		{"SealCatchUp", testSealCatchUp},
 		{"LeafIndex", testLeafIndex},
 		{"RunCounts", testRunCounts},
+		{"AppendLeaves", testAppendLeaves},
 		{"CheckpointTampering", testCheckpointTampering},
 		{"TamperEveryRow", testTamperEveryRow},
 	}
@@ -750,4 +751,55 @@ func testRunCounts(t *testing.T, s LedgerStore) {
 		t.Fatal(err)
 	}
 	check("pruned", ids, head.LastSeq)
+}
+
+// testAppendLeaves: a store that hands out its leaves (ledger.LeafAppender)
+// gives each appended entry the leaf hash of the entry as recorded, and a
+// zero hash to the duplicates (within the batch and recorded before),
+// across batches long enough to be hashed ahead, with seqs skipped
+// (SkipSeqs), with and without entries recorded before in the batch.
+func testAppendLeaves(t *testing.T, s LedgerStore) {
+	la, ok := s.Store.(ledger.LeafAppender)
+	if !ok {
+		t.Skip("the store hands out no leaves")
+	}
+	ctx := context.Background()
+	earlier := []audit.Entry{ledgerEntry("al", 0), ledgerEntry("al", 1)}
+	mustAppend(t, s, earlier)
+	for b, n := range []int{1, 3, 200, 700} {
+		if s.SkipSeqs != nil && b == 2 {
+			if err := s.SkipSeqs(ctx, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var es []audit.Entry
+		for i := range n {
+			es = append(es, ledgerEntry(fmt.Sprintf("al%d", b), i))
+		}
+		if b%2 == 1 { // a repeat, and an entry recorded before
+			es = append(es, es[0], ledgerEntry("al", 1))
+		}
+		res, leaves, err := la.AppendLeaves(ctx, es)
+		if err != nil {
+			t.Fatalf("batch %d: AppendLeaves: %v", b, err)
+		}
+		if res.Appended != n || len(leaves) != len(es) {
+			t.Fatalf("batch %d: %d appended, %d leaves; want %d, %d", b, res.Appended, len(leaves), n, len(es))
+		}
+		for i := range es {
+			if es[i].Seq == 0 {
+				if leaves[i] != (ledger.Hash{}) {
+					t.Fatalf("batch %d: entry %d not appended has a leaf", b, i)
+				}
+				continue
+			}
+			stored, err := s.Query(ctx, audit.Filter{After: es[i].Seq - 1, Limit: 1})
+			if err != nil || len(stored) != 1 || stored[0].Seq != es[i].Seq {
+				t.Fatalf("batch %d: entry %d (seq %d) not found", b, i, es[i].Seq)
+			}
+			if want := ledger.LeafHash(&stored[0]); leaves[i] != want {
+				t.Fatalf("batch %d: entry %d (seq %d): leaf %x, want %x", b, i, es[i].Seq, leaves[i][:4], want[:4])
+			}
+		}
+	}
 }

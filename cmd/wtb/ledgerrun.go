@@ -245,12 +245,22 @@ func withLedger(st audit.Store, t storeTarget) (audit.Store, error) {
 	return l, nil
 }
 
-// Append records entries, then tells the checkpointer and the sealer.
+// Append records entries, then tells the checkpointer and the sealer
+// (with the leaves the store computed, when it hands them out).
 func (l *ledgerStore) Append(ctx context.Context, entries []audit.Entry) (audit.AppendResult, error) {
-	res, err := l.Store.Append(ctx, entries)
+	var (
+		res    audit.AppendResult
+		leaves []ledger.Hash
+		err    error
+	)
+	if la, ok := l.Store.(ledger.LeafAppender); ok {
+		res, leaves, err = la.AppendLeaves(ctx, entries)
+	} else {
+		res, err = l.Store.Append(ctx, entries)
+	}
 	if err == nil && res.Appended > 0 {
 		l.cp.Committed(res.Appended)
-		l.sealer.Committed(entries)
+		l.sealer.CommittedLeaves(entries, leaves)
 	}
 	return res, err
 }
