@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -144,6 +145,13 @@ func TestServeStreamsSeals(t *testing.T) {
 	if !slices.Contains(liveTypes, audit.TypeRunSealed) {
 		t.Fatalf("the live stream carried no run_sealed entry: %v", liveTypes)
 	}
+	// The seal is counted in /metrics, computed from the leaves kept.
+	metrics := getBody(t, base+"/metrics")
+	for _, m := range []string{"wtb_ledger_runs_sealed_total 1\n", "wtb_ledger_seals_from_memory_total 1\n", "wtb_ledger_late_entries_total 0\n"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %q", m)
+		}
+	}
 
 	// A run that ends just before the server stops is sealed before the
 	// store closes.
@@ -215,4 +223,19 @@ func TestSealCatchUpOnOpen(t *testing.T) {
 	if !strings.Contains(r.stdout, "run "+exec+": complete:") {
 		t.Fatalf("verify --execution: %q", r.stdout)
 	}
+}
+
+// getBody returns the body of GET url, failing t unless it answers 200.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	res, err := testClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return string(b)
 }

@@ -360,6 +360,7 @@ func runServe(cmd *cobra.Command) error {
 	}
 	if led != nil {
 		led.recordThrough(srv.Recorder())
+		led.registerMetrics(srv.Registry())
 	}
 	ln, err := net.Listen("tcp", serveFlags.addr)
 	if err != nil {
