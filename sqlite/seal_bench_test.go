@@ -21,8 +21,8 @@ const (
 )
 
 // BenchmarkSeal seals 1,000 runs of 15 entries per op, as wtb serve does
-// under OTLP ingest: the runs' entries go through Append and
-// Sealer.Committed, then SealPending seals them under one checkpoint. Like
+// under OTLP ingest: the runs' entries go through AppendLeaves and
+// Sealer.CommittedLeaves, then SealPending seals them under one checkpoint. Like
 // the recorder's writer during a seal, the seal's Append first records the
 // next op's runs, so that the runs sealed next ended before this seal (the
 // seals of the previous op are in the window SealPending looks at for seals
@@ -76,10 +76,11 @@ func benchSeal(b *testing.B, opts ledger.SealerOptions) {
 			for k := range sealRunsPerAdd {
 				batch = append(batch, sealRun(next+r+k, startedAt)...)
 			}
-			if _, err := s.Append(ctx, batch); err != nil {
+			_, leaves, err := s.AppendLeaves(ctx, batch)
+			if err != nil {
 				b.Fatal(err)
 			}
-			sealer.Committed(batch)
+			sealer.CommittedLeaves(batch, leaves)
 		}
 		next += sealRunsPerOp
 		skipAlloc += mallocs() - a0
@@ -88,10 +89,11 @@ func benchSeal(b *testing.B, opts ledger.SealerOptions) {
 	}
 	opts.Append = func(ctx context.Context, seals []audit.Entry) error {
 		addRuns()
-		if _, err := s.Append(ctx, seals); err != nil {
+		_, leaves, err := s.AppendLeaves(ctx, seals)
+		if err != nil {
 			return err
 		}
-		sealer.Committed(seals)
+		sealer.CommittedLeaves(seals, leaves)
 		return nil
 	}
 	sealer = ledger.NewSealer(s, cp, opts)
