@@ -56,6 +56,21 @@ func (r *sealRig) add(es []audit.Entry) []audit.Entry {
 	return es
 }
 
+// readBack makes the seals of the runs ids, all completed, by reading
+// their entries back (ledger.Seals), for comparison.
+func (r *sealRig) readBack(ctx context.Context, ids []string) []audit.Entry {
+	r.t.Helper()
+	outcome := map[string]audit.Type{}
+	for _, id := range ids {
+		outcome[id] = audit.TypeExecutionCompleted
+	}
+	seals, err := ledger.Seals(ctx, r.s, r.cp, ids, outcome)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return seals
+}
+
 // record appends the seals captured and tells the Sealer.
 func (r *sealRig) record() {
 	r.t.Helper()
@@ -136,14 +151,7 @@ func testSealFromMemory(t *testing.T, hashed bool) {
 	if st := r.sealer.Stats(); st.Sealed != 8 || st.FromMemory != 8 {
 		t.Fatalf("stats %+v, want 8 runs sealed, all from memory", st)
 	}
-	outcome := map[string]audit.Type{}
-	for _, id := range ids {
-		outcome[id] = audit.TypeExecutionCompleted
-	}
-	readBack, err := ledger.Seals(ctx, r.s, r.cp, ids, outcome)
-	if err != nil {
-		t.Fatal(err)
-	}
+	readBack := r.readBack(ctx, ids)
 	if len(r.seals) != 8 || len(readBack) != 8 {
 		t.Fatalf("%d seals from memory, %d read back; want 8", len(r.seals), len(readBack))
 	}
@@ -310,14 +318,7 @@ func TestSealMemoryBound(t *testing.T) {
 	if st.Sealed != 40 || st.FromMemory == 0 || st.FromMemory > 10 {
 		t.Fatalf("stats %+v, want 40 runs sealed, some of the last 10 from memory", st)
 	}
-	outcome := map[string]audit.Type{}
-	for _, id := range ids {
-		outcome[id] = audit.TypeExecutionCompleted
-	}
-	readBack, err := ledger.Seals(ctx, r.s, r.cp, ids, outcome)
-	if err != nil {
-		t.Fatal(err)
-	}
+	readBack := r.readBack(ctx, ids)
 	for i := range readBack {
 		if string(r.seals[i].Details) != string(readBack[i].Details) {
 			t.Errorf("seal:\n  %s\nread back:\n  %s", r.seals[i].Details, readBack[i].Details)

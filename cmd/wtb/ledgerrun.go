@@ -346,34 +346,37 @@ func parseWitness(spec string) (ledger.Witness, error) {
 // registerMetrics exposes the checkpointer's and the sealer's counters on
 // reg (a service's /metrics).
 func (l *ledgerStore) registerMetrics(reg prometheus.Registerer) {
-	cp := func(name, help string, v func(ledger.CheckpointerStats) float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return v(l.cp.Stats()) })
+	cp := func(name, help string, v func(ledger.CheckpointerStats) uint64) prometheus.Collector {
+		return counterOf(name, help, func() uint64 { return v(l.cp.Stats()) })
 	}
-	sealCounter := func(name, help string, v func(ledger.SealerStats) float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return v(l.sealer.Stats()) })
+	seal := func(name, help string, v func(ledger.SealerStats) uint64) prometheus.Collector {
+		return counterOf(name, help, func() uint64 { return v(l.sealer.Stats()) })
 	}
 	reg.MustRegister(
 		cp("wtb_ledger_checkpoints_total", "Checkpoints signed and stored.",
-			func(s ledger.CheckpointerStats) float64 { return float64(s.Made) }),
+			func(s ledger.CheckpointerStats) uint64 { return s.Made }),
 		cp("wtb_ledger_checkpoint_failures_total", "Checkpoints that could not be made.",
-			func(s ledger.CheckpointerStats) float64 { return float64(s.Failed) }),
+			func(s ledger.CheckpointerStats) uint64 { return s.Failed }),
 		cp("wtb_ledger_witness_failures_total", "Checkpoints a witness did not take.",
-			func(s ledger.CheckpointerStats) float64 { return float64(s.WitnessFailures) }),
+			func(s ledger.CheckpointerStats) uint64 { return s.WitnessFailures }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wtb_ledger_checkpoint_size",
 			Help: "Tree size (entries) of the last checkpoint made."},
 			func() float64 { return float64(l.cp.Stats().Size) }),
-		sealCounter("wtb_ledger_runs_sealed_total", "Runs sealed.",
-			func(s ledger.SealerStats) float64 { return float64(s.Sealed) }),
-		sealCounter("wtb_ledger_seals_from_memory_total", "Runs sealed from the leaves kept as they were committed, without reading them back.",
-			func(s ledger.SealerStats) float64 { return float64(s.FromMemory) }),
-		sealCounter("wtb_ledger_seal_failures_total", "Runs whose sealing failed (tried again with the next ones).",
-			func(s ledger.SealerStats) float64 { return float64(s.Failed) }),
-		sealCounter("wtb_ledger_late_entries_total", "Entries recorded for a run after its seal.",
-			func(s ledger.SealerStats) float64 { return float64(s.Late) }),
+		seal("wtb_ledger_runs_sealed_total", "Runs sealed.",
+			func(s ledger.SealerStats) uint64 { return s.Sealed }),
+		seal("wtb_ledger_seals_from_memory_total", "Runs sealed from the leaves kept as they were committed, without reading them back.",
+			func(s ledger.SealerStats) uint64 { return s.FromMemory }),
+		seal("wtb_ledger_seal_failures_total", "Runs whose sealing failed (tried again with the next ones).",
+			func(s ledger.SealerStats) uint64 { return s.Failed }),
+		seal("wtb_ledger_late_entries_total", "Entries recorded for a run after its seal.",
+			func(s ledger.SealerStats) uint64 { return s.Late }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wtb_ledger_sealer_kept_bytes",
 			Help: "Memory the leaves kept for sealing take (bounded by the sealer's MaxTrackedBytes)."},
 			func() float64 { return float64(l.sealer.Stats().TrackedBytes) }),
 	)
+}
+
+// counterOf is a counter read from v when scraped.
+func counterOf(name, help string, v func() uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
 }
