@@ -94,7 +94,11 @@ type Sealer struct {
 	sealSeqs map[int64]struct{} // the seqs of the seals in sealed
 	order    []string
 	tracks   runTracks // leaves of the runs not sealed yet
-	h        Hasher    // Committed's, for leaves not handed in
+	// own maps the event ids of the seals being appended to their runs,
+	// so that Committed learns a seal's run without decoding the details
+	// this Sealer encoded.
+	own      map[string]string
+	h        Hasher // Committed's, for leaves not handed in
 	wake     chan struct{}
 	stop     chan struct{}
 	exited   chan struct{}
@@ -124,7 +128,7 @@ func NewSealer(store Store, cp *Checkpointer, opts SealerOptions) *Sealer {
 		opts.MaxTrackedBytes = DefaultMaxTrackedBytes
 	}
 	return &Sealer{store: store, cp: cp, opts: opts, log: log, pending: map[string]runEnd{},
-		sealed: map[string]int64{}, sealSeqs: map[int64]struct{}{}, tracks: newRunTracks(max(opts.MaxTrackedBytes, 0)),
+		sealed: map[string]int64{}, sealSeqs: map[int64]struct{}{}, own: map[string]string{}, tracks: newRunTracks(max(opts.MaxTrackedBytes, 0)),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
 }
 
@@ -152,9 +156,15 @@ func (s *Sealer) CommittedLeaves(entries []audit.Entry, leaves []Hash) {
 			continue
 		}
 		if e.Type == TypeRunSealed {
-			var rec SealRecord
-			if json.Unmarshal(e.Details, &rec) == nil && rec.ExecutionID != "" {
-				s.remember(rec.ExecutionID, e.Seq)
+			id, ok := s.own[e.EventID]
+			if !ok { // another process's seal
+				var rec SealRecord
+				if json.Unmarshal(e.Details, &rec) == nil {
+					id = rec.ExecutionID
+				}
+			}
+			if id != "" {
+				s.remember(id, e.Seq)
 			}
 			continue
 		}
@@ -319,9 +329,19 @@ func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) 
 		outcome[id] = runs[id].typ
 	}
 	slices.Sort(ids)
-	seals, err := seals(ctx, s.store, s.cp, ids, outcome, s.fromMemory)
+	seals, sealed, err := seals(ctx, s.store, s.cp, ids, outcome, s.fromMemory)
 	if err == nil && len(seals) > 0 {
+		s.mu.Lock()
+		for i := range seals {
+			s.own[seals[i].EventID] = sealed[i]
+		}
+		s.mu.Unlock()
 		err = s.opts.Append(ctx, seals)
+		s.mu.Lock()
+		for i := range seals {
+			delete(s.own, seals[i].EventID)
+		}
+		s.mu.Unlock()
 	}
 	if err != nil {
 		s.nFailed.Add(uint64(len(ids)))
@@ -332,10 +352,9 @@ func (s *Sealer) seal(ctx context.Context, runs map[string]runEnd) (int, error) 
 	for id, seq := range found {
 		s.remember(id, seq)
 	}
-	for _, e := range seals {
-		var rec SealRecord
-		if e.Seq != 0 && json.Unmarshal(e.Details, &rec) == nil { // else Committed saw it
-			s.remember(rec.ExecutionID, e.Seq)
+	for i, e := range seals {
+		if e.Seq != 0 { // else Committed saw it
+			s.remember(sealed[i], e.Seq)
 		}
 	}
 	s.mu.Unlock()
@@ -449,7 +468,8 @@ func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 // outcome gives the type that ended each run (may be nil). Runs without
 // entries get none.
 func Seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type) ([]audit.Entry, error) {
-	return seals(ctx, st, cp, ids, outcome, nil)
+	out, _, err := seals(ctx, st, cp, ids, outcome, nil)
+	return out, err
 }
 
 // memoryRecords returns the records of those runs of ids that it computes
@@ -457,34 +477,35 @@ func Seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcom
 type memoryRecords func(ctx context.Context, ids []string, through int64) (map[string]SealRecord, error)
 
 // seals is Seals taking the records mem computes; it reads the entries of
-// the other runs back.
-func seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type, mem memoryRecords) ([]audit.Entry, error) {
+// the other runs back. It also returns the run of each seal.
+func seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcome map[string]audit.Type, mem memoryRecords) ([]audit.Entry, []string, error) {
 	sc, head, err := cp.Checkpoint(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: seal: checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("ledger: seal: checkpoint: %w", err)
 	}
 	var known map[string]SealRecord
 	if mem != nil {
 		if known, err = mem(ctx, ids, head.LastSeq); err != nil {
-			return nil, fmt.Errorf("ledger: seal: %w", err)
+			return nil, nil, fmt.Errorf("ledger: seal: %w", err)
 		}
 	}
 	var (
 		redacted     map[int64]Hash // read once a run needs them
 		haveRedacted bool
 		out          []audit.Entry
+		runs         []string
 	)
 	for _, id := range ids {
 		rec, ok := known[id]
 		if !ok {
 			if !haveRedacted {
 				if redacted, err = redactions(ctx, st); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				haveRedacted = true
 			}
 			if rec, err = runRecord(ctx, st, id, head.LastSeq, redacted); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if rec.Entries == 0 {
@@ -495,11 +516,12 @@ func seals(ctx context.Context, st Store, cp *Checkpointer, ids []string, outcom
 		rec.Outcome = outcome[id]
 		e, err := SealEntry(rec)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, e)
+		runs = append(runs, id)
 	}
-	return out, nil
+	return out, runs, nil
 }
 
 // redactions returns the digests the redactions of st kept, by seq.
