@@ -56,10 +56,10 @@ type SealerOptions struct {
 	// Committed keeps the seq and leaf hash of each entry of the runs not
 	// sealed yet, so that a run's seal is computed from them instead of
 	// reading the run back from the store; each entry counts 40 bytes (its
-	// slice's room included), each run its id and a fixed overhead. Over the bound, the runs
-	// that started first are dropped (their seals read their entries back,
-	// as for a run whose entries this process did not all record), so a
-	// run that never ends holds no memory for ever.
+	// slice's room included), each run its id and a fixed overhead. Over
+	// the bound, the runs that started first are dropped (their seals read
+	// their entries back, as for a run whose entries this process did not
+	// all record), so a run that never ends holds no memory for ever.
 	MaxTrackedBytes int64
 }
 
@@ -68,10 +68,10 @@ type SealerStats struct {
 	// Sealed counts runs sealed; Late the entries recorded for a run after
 	// its seal; Failed the seal attempts that failed.
 	Sealed, Late, Failed uint64
-	// FromMemory counts the seals computed from the entries kept in
-	// memory, without reading them back from the store.
+	// FromMemory counts the seals computed from the leaves kept in
+	// memory, without reading the runs back from the store.
 	FromMemory uint64
-	// TrackedBytes is the memory the entries kept take now, as counted
+	// TrackedBytes is the memory the leaves kept take now, as counted
 	// against SealerOptions.MaxTrackedBytes.
 	TrackedBytes int64
 }
